@@ -1,0 +1,187 @@
+"""Decide, line by line, what in a scraped article is article text and what is not.
+
+Scraped news pages carry site chrome (logos, navigation, app adverts), teaser links
+("Read also: ..."), headers (title, date, byline) and lines broken in the middle of a
+sentence. Each decision here is a structural rule about how such pages are built, not a
+list of known lines: a rule must hold for articles we have never seen.
+
+The output keeps character offsets into the original text so that every sentence can be
+cited by its span and found word for word in the file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# Sentence-final punctuation, optionally followed by closing quotes or brackets.
+_TERMINAL = re.compile(r"""[.!?…]["'”’»)\]]*$""")
+# A line that ends so that the sentence obviously goes on (comma, dash, colon...).
+_OPEN_END = re.compile(r"[,;:\-–—(\[“\"]$")
+# Teaser and cross-link lines: "Read also: ...", "See more: ...", "Related: ...".
+_TEASER = re.compile(
+    r"^(?:read|see|watch|listen|related|more|also read|read more|see also)"
+    r"(?:\s+(?:also|more|next))?\s*[:|>»-]",
+    re.IGNORECASE,
+)
+# A leading date header such as "date 2025-12-03 Title..." or "2025-12-03".
+_DATE_HEADER = re.compile(
+    r"^\s*(?:date|published|updated)?\s*[:\-]?\s*(?P<date>\d{4}-\d{2}-\d{2})\b\s*(?P<rest>.*)$",
+    re.IGNORECASE,
+)
+# A byline: "By Staff, Agencies", "By Jane Doe".
+_BYLINE = re.compile(r"^by\s+\S.{0,80}$", re.IGNORECASE)
+# Closed-class English words a sentence cannot end on: a line ending in one was broken.
+_CONTINUATION_WORDS = frozenset(
+    """a an the and or but nor of to in on at by for with from into onto about as than
+    that which who whom whose where when while if because although though since until
+    said says told added noted stressed claimed is are was were be been has have had
+    his her their its our your my this these those""".split()
+)
+# Chrome runs: short lines in a row, most of them without sentence punctuation.
+_SHORT_LINE_WORDS = 15
+_MIN_CHROME_RUN = 3
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A stretch of the original text, by character offsets [start, end)."""
+
+    start: int
+    end: int
+
+
+@dataclass
+class LogicalLine:
+    """One or more physical lines joined because a sentence runs across them."""
+
+    pieces: list[Piece]
+    text: str  # the pieces' text joined with single spaces
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+    @property
+    def punctuated(self) -> bool:
+        return bool(_TERMINAL.search(self.text))
+
+
+@dataclass
+class CleanDocument:
+    """What cleaning keeps: prose lines (with offsets) and header metadata."""
+
+    prose: list[LogicalLine]
+    title: str | None = None
+    date: str | None = None
+    byline: str | None = None
+    headings: list[str] = field(default_factory=list)
+    dropped: list[tuple[str, str]] = field(default_factory=list)  # (reason, text)
+
+
+def _physical_lines(text: str) -> list[Piece | None]:
+    """Non-blank lines as pieces (stripped); a blank line is None."""
+    out: list[Piece | None] = []
+    pos = 0
+    for raw in text.splitlines(keepends=True):
+        body = raw.rstrip("\r\n")
+        stripped = body.strip()
+        if stripped:
+            lead = len(body) - len(body.lstrip())
+            out.append(Piece(pos + lead, pos + lead + len(stripped)))
+        else:
+            out.append(None)
+        pos += len(raw)
+    return out
+
+
+def _continues(prev: str, nxt: str) -> bool:
+    """Whether the line ``prev`` was broken mid-sentence and ``nxt`` carries on with it."""
+    if _TERMINAL.search(prev):
+        return False
+    if nxt[:1].islower():
+        return True
+    if _OPEN_END.search(prev):
+        return True
+    last_word = re.sub(r"\W+$", "", prev.rsplit(None, 1)[-1]).lower()
+    return last_word in _CONTINUATION_WORDS
+
+
+def join_broken_lines(text: str) -> list[LogicalLine]:
+    """Join physical lines into logical lines where a sentence was broken over them.
+
+    A sentence broken over a line (or a blank line) is recognised by how the first part
+    ends (no sentence punctuation, and a comma, a dash or a word a sentence cannot end on)
+    or by how the next part starts (a lower-case letter).
+    """
+    lines = [p for p in _physical_lines(text) if p is not None]
+    out: list[LogicalLine] = []
+    for piece in lines:
+        chunk = text[piece.start : piece.end]
+        if out and _continues(out[-1].text, chunk):
+            out[-1].pieces.append(piece)
+            out[-1].text = f"{out[-1].text} {chunk}"
+        else:
+            out.append(LogicalLine([piece], chunk))
+    return out
+
+
+def _chrome_runs(lines: list[LogicalLine]) -> set[int]:
+    """Indexes of lines inside runs of short lines that are mostly unpunctuated.
+
+    Navigation bars, "alternative takes" boxes and app adverts are runs of short lines,
+    most of them labels without sentence punctuation; a slogan inside such a run that does
+    end with a full stop is still part of the advert.
+    """
+    chrome: set[int] = set()
+    run: list[int] = []
+
+    def close() -> None:
+        if len(run) >= _MIN_CHROME_RUN:
+            unpunctuated = sum(1 for i in run if not lines[i].punctuated)
+            if unpunctuated * 2 >= len(run):
+                chrome.update(run)
+        run.clear()
+
+    for i, line in enumerate(lines):
+        if line.words <= _SHORT_LINE_WORDS:
+            run.append(i)
+        else:
+            close()
+    close()
+    return chrome
+
+
+def clean(text: str) -> CleanDocument:
+    """Split a document's text into prose lines and metadata, dropping boilerplate."""
+    lines = join_broken_lines(text)
+    doc = CleanDocument(prose=[])
+    chrome = _chrome_runs(lines)
+    seen_prose = False
+    for i, line in enumerate(lines):
+        t = line.text
+        if not seen_prose and doc.date is None and (m := _DATE_HEADER.match(t)):
+            doc.date = m.group("date")
+            rest = m.group("rest").strip()
+            if rest and not doc.title:
+                doc.title = rest
+            continue
+        if _TEASER.match(t):
+            doc.dropped.append(("teaser", t))
+            continue
+        if not seen_prose and _BYLINE.match(t) and not line.punctuated:
+            doc.byline = t
+            continue
+        if i in chrome or not line.punctuated:
+            # Before the first prose line, the first unpunctuated line of several words
+            # is the headline; later ones are section headings; the rest is chrome.
+            if not seen_prose and doc.title is None and line.words >= 4:
+                doc.title = t
+            elif i in chrome:
+                doc.dropped.append(("chrome", t))
+            else:
+                doc.headings.append(t)
+            continue
+        seen_prose = True
+        doc.prose.append(line)
+    return doc

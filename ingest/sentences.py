@@ -1,0 +1,90 @@
+"""Split cleaned prose into numbered sentences that can be found word for word in the file.
+
+Sentence boundaries come from pysbd (rule-based, handles abbreviations such as "U.S."
+and quotations). The text of a sentence is the file's text with runs of white space
+collapsed to one space and nothing else changed; its span points into the original file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pysbd
+
+from ingest.cleaning import LogicalLine
+
+_WS = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of a document, numbered from 1 in file order."""
+
+    number: int
+    text: str
+    start: int  # character offset of the first character in the original text
+    end: int  # offset one past the last character
+
+
+@lru_cache(maxsize=1)
+def _segmenter() -> pysbd.Segmenter:
+    return pysbd.Segmenter(language="en", clean=False, char_span=False)
+
+
+def collapse_ws(text: str) -> str:
+    """The form in which sentences are stored and compared: white-space runs as one space."""
+    return _WS.sub(" ", text).strip()
+
+
+def _collapsed_with_offsets(source: str, line: LogicalLine) -> tuple[str, list[int]]:
+    """The line's text with white space collapsed, and each character's offset in ``source``."""
+    chars: list[str] = []
+    offsets: list[int] = []
+    for n, piece in enumerate(line.pieces):
+        if n:
+            chars.append(" ")
+            offsets.append(piece.start - 1)
+        pending_space = -1
+        for pos in range(piece.start, piece.end):
+            ch = source[pos]
+            if ch.isspace():
+                if pending_space < 0:
+                    pending_space = pos
+                continue
+            if pending_space >= 0:
+                chars.append(" ")
+                offsets.append(pending_space)
+                pending_space = -1
+            chars.append(ch)
+            offsets.append(pos)
+    return "".join(chars), offsets
+
+
+def split_sentences(source: str, prose: list[LogicalLine]) -> list[Sentence]:
+    """Number the sentences of the prose lines of ``source`` from 1."""
+    out: list[Sentence] = []
+    seg = _segmenter()
+    for line in prose:
+        text, offsets = _collapsed_with_offsets(source, line)
+        cursor = 0
+        for raw in seg.segment(text):
+            piece = raw.strip()
+            if not piece:
+                continue
+            at = text.find(piece, cursor)
+            if at < 0:  # pysbd altered the text; never expected with clean=False
+                raise ValueError(f"segmenter changed the text: {piece[:60]!r}")
+            cursor = at + len(piece)
+            if not any(ch.isalnum() for ch in piece):
+                continue
+            out.append(
+                Sentence(
+                    number=len(out) + 1,
+                    text=piece,
+                    start=offsets[at],
+                    end=offsets[cursor - 1] + 1,
+                )
+            )
+    return out

