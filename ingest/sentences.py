@@ -16,6 +16,7 @@ import pysbd
 from ingest.cleaning import LogicalLine
 
 _WS = re.compile(r"\s+")
+_CLOSERS = "”’\"'»)]"
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class Sentence:
     text: str
     start: int  # character offset of the first character in the original text
     end: int  # offset one past the last character
+    paragraph: int = 0  # index of the (joined) line it comes from, for attribution
 
 
 @lru_cache(maxsize=1)
@@ -66,9 +68,10 @@ def split_sentences(source: str, prose: list[LogicalLine]) -> list[Sentence]:
     """Number the sentences of the prose lines of ``source`` from 1."""
     out: list[Sentence] = []
     seg = _segmenter()
-    for line in prose:
+    for paragraph, line in enumerate(prose):
         text, offsets = _collapsed_with_offsets(source, line)
         cursor = 0
+        first_of_line = len(out)
         for raw in seg.segment(text):
             piece = raw.strip()
             if not piece:
@@ -77,6 +80,21 @@ def split_sentences(source: str, prose: list[LogicalLine]) -> list[Sentence]:
             if at < 0:  # pysbd altered the text; never expected with clean=False
                 raise ValueError(f"segmenter changed the text: {piece[:60]!r}")
             cursor = at + len(piece)
+            # pysbd sometimes leaves a closing quote (“...piracy.” Next) at the start of the
+            # next sentence; it belongs to the sentence it closes.
+            closing = len(piece) - len(piece.lstrip(_CLOSERS))
+            if closing and len(out) > first_of_line:
+                prev = out[-1]
+                new_end = offsets[at + closing - 1] + 1
+                out[-1] = Sentence(
+                    prev.number,
+                    collapse_ws(source[prev.start : new_end]),
+                    prev.start,
+                    new_end,
+                    prev.paragraph,
+                )
+                piece = piece[closing:].lstrip()
+                at = text.find(piece, at + closing) if piece else at
             if not any(ch.isalnum() for ch in piece):
                 continue
             out.append(
@@ -85,6 +103,7 @@ def split_sentences(source: str, prose: list[LogicalLine]) -> list[Sentence]:
                     text=piece,
                     start=offsets[at],
                     end=offsets[cursor - 1] + 1,
+                    paragraph=paragraph,
                 )
             )
     return out

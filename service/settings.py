@@ -100,12 +100,13 @@ class IngestSettings(BaseModel):
     max_document_bytes: int = Field(
         2 * 1024 * 1024, ge=1024, description="Largest document accepted for indexing."
     )
-    tail_coherence_min: float = Field(
-        0.18,
+    teaser_max_similarity: float = Field(
+        0.35,
         ge=-1.0,
         le=1.0,
-        description="Trailing sentences whose similarity to the rest of their article is "
-        "below this are treated as unrelated teasers and dropped.",
+        description="A sentence at the end of an article whose best cosine similarity to "
+        "the article's body is below this shares no topic with it; a closing block made "
+        "mostly of such sentences is dropped as unrelated teasers.",
     )
 
 

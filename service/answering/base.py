@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
+
+if TYPE_CHECKING:
+    from service.retrieval.hybrid import Retrieval
 
 Role = Literal["user", "assistant"]
 
@@ -85,8 +88,8 @@ class Answerer(Protocol):
 
     mode: str
 
-    async def answer(self, question: Question, evidence: list[Evidence]) -> Answer: ...
+    async def answer(self, question: Question, retrieval: Retrieval) -> Answer: ...
 
-    def stream(self, question: Question, evidence: list[Evidence]) -> AsyncIterator[str | Answer]:
+    def stream(self, question: Question, retrieval: Retrieval) -> AsyncIterator[str | Answer]:
         """Yield text deltas as they are produced, then the final verified :class:`Answer`."""
         ...

@@ -1,0 +1,65 @@
+"""Read documents from disk or bytes into text, and check the names they are cited by."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ -]{0,199}$")
+
+
+class DocumentError(ValueError):
+    """A document that cannot be indexed, with a reason a user can act on."""
+
+
+def validate_source_name(name: str, suffixes: list[str]) -> str:
+    """A source is a bare file name: no folders, no '..', a known suffix."""
+    if "/" in name or "\\" in name or ".." in name or not _SAFE_NAME.match(name):
+        raise DocumentError(
+            f"invalid source name {name!r}: use a plain file name (letters, digits, '.', '_', "
+            "'-', spaces), no folders and no '..'"
+        )
+    if Path(name).suffix.lower() not in suffixes:
+        raise DocumentError(
+            f"unsupported file type {Path(name).suffix or '(none)'!r} for {name!r}: "
+            f"accepted are {', '.join(suffixes)}"
+        )
+    return name
+
+
+def decode(data: bytes) -> str:
+    """Bytes to text: UTF-8 (with or without BOM), else Windows-1252, which never fails."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def to_text(name: str, data: bytes) -> str:
+    """The text of a document; HTML is reduced to its visible text, one block per line."""
+    text = decode(data)
+    if Path(name).suffix.lower() in {".html", ".htm"}:
+        from bs4 import BeautifulSoup
+
+        soup = BeautifulSoup(text, "html.parser")
+        for tag in soup(["script", "style", "nav", "header", "footer", "aside", "noscript"]):
+            tag.decompose()
+        text = soup.get_text("\n")
+    if "\x00" in text:
+        raise DocumentError(f"{name!r} looks binary (contains NUL bytes)")
+    return text
+
+
+def find_documents(paths: list[Path], suffixes: list[str]) -> list[Path]:
+    """Files named directly, and files with a known suffix under folders, sorted."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(
+                p for p in sorted(path.rglob("*")) if p.is_file() and p.suffix.lower() in suffixes
+            )
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise DocumentError(f"no such file or folder: {path}")
+    return found

@@ -1,0 +1,153 @@
+"""The offline answer mode: choose the few sentences that answer, merge repeats, cite them.
+
+No model writes anything: every claim of the answer is a sentence of the corpus (at most
+with a leading "He"/"She" replaced by the name it stands for), so every citation supports
+its claim by construction. What this module decides is *which* sentences:
+
+- relevance: the fused retrieval rank, the question's terms the sentence covers (IDF
+  weighted, name spellings folded), and its dense similarity to the question;
+- for "What did X say?": sentences in which X is the speaker (``attribution``);
+- the same fact reported by several sources becomes one claim citing all of them
+  (sentence vectors closer than ``_SAME_FACT``, from different files).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from service.answering.base import Answer, Citation, Question
+from service.answering.support import coverage, question_keys
+from service.retrieval.hybrid import Retrieval
+from service.settings import AnswerSettings
+
+_SAME_FACT = 0.62  # cosine above which two sentences from different files state one fact
+_KEEP_RATIO = 0.55  # a claim must score at least this share of the best claim's score
+_SPEAKER_Q = re.compile(
+    r"\b(?:what|how)\b.*?\b(?:did|does|has|had|do)\s+(?P<who>.+?)\s+"
+    r"(?:say|said|tell|told|claim|claimed|state|stated|think|describe|described|announce|"
+    r"argue|warn|stress|note|add|report|reveal|insist|emphasi[sz]e|praise|accuse|express)\b",
+    re.IGNORECASE,
+)
+_POSITION_Q = re.compile(
+    r"\b(?P<who>[A-Z][\w’'-]+)['’]s\s+(?:position|view|stance|response|reaction|comments?)\b"
+)
+_LEAD_PRONOUN = re.compile(r"^(He|She)\b")
+
+
+@dataclass
+class Claim:
+    positions: list[int] = field(default_factory=list)
+    score: float = 0.0
+
+
+def speaker_of_question(question: str, retrieval: Retrieval) -> tuple[str, str] | None:
+    """(canonical speaker, name as written) for "What did X say?"-like questions."""
+    names = retrieval.snapshot.names
+    m = _SPEAKER_Q.search(question) or _POSITION_Q.search(question)
+    if not m:
+        return None
+    written = [w for w in re.findall(r"[^\W\d_][\w’'-]*", m.group("who")) if len(w) >= 4]
+    for w in reversed(written):
+        canon = names.resolve(w)
+        if canon:
+            return canon, w
+    return None
+
+
+class ExtractiveAnswerer:
+    mode = "extractive"
+
+    def __init__(self, settings: AnswerSettings) -> None:
+        self.settings = settings
+
+    def _score(self, question: str, retrieval: Retrieval) -> tuple[dict[int, float], str | None]:
+        snap = retrieval.snapshot
+        speaker = speaker_of_question(question, retrieval)
+        canon = speaker[0] if speaker else None
+        keys = [k for _, k in question_keys(question, snap)]
+        topic = [k for k in keys if k != f"name:{canon}"] if canon else keys
+        pool = set(retrieval.fused)
+        if canon:
+            pool |= {i for i, who in enumerate(snap.speakers) if who == canon}
+        best_fused = max(retrieval.fused.values(), default=1.0) or 1.0
+        scores: dict[int, float] = {}
+        for pos in pool:
+            s = snap.sentences[pos]
+            rel = retrieval.fused.get(pos, 0.0) / best_fused
+            cov = coverage(topic, snap.keys_of(s.text), snap) if topic else 0.0
+            dense = float(retrieval.similarities[pos])
+            score = 0.35 * rel + 0.4 * cov + 0.25 * dense
+            if canon:
+                who = snap.speakers[pos]
+                if who == canon:
+                    score += 0.6
+                    if f"name:{canon}" in snap.keys_of(s.text):
+                        score += 0.1  # names the speaker: reads on its own
+                elif f"name:{canon}" not in snap.keys_of(s.text):
+                    score -= 0.3
+            scores[pos] = score
+        return scores, speaker[1] if speaker else None
+
+    def select(self, question: str, retrieval: Retrieval) -> tuple[list[Claim], str | None]:
+        """The claims of the answer, best first, each with the sentences that state it."""
+        scores, speaker_written = self._score(question, retrieval)
+        if not scores:
+            return [], speaker_written
+        snap = retrieval.snapshot
+        ranked = sorted(scores, key=lambda p: (-scores[p], p))
+        top = scores[ranked[0]]
+        floor = top * _KEEP_RATIO if top > 0 else top
+        claims: list[Claim] = []
+        for pos in ranked[:30]:
+            if scores[pos] < floor:
+                break
+            vec = snap.vectors[pos]
+            home = next(
+                (
+                    c
+                    for c in claims
+                    if all(snap.sentences[p].source != snap.sentences[pos].source for p in c.positions)
+                    and float(np.dot(snap.vectors[c.positions[0]], vec)) >= _SAME_FACT
+                ),
+                None,
+            )
+            if home is not None:
+                home.positions.append(pos)
+            elif len(claims) < self.settings.max_claims:
+                claims.append(Claim([pos], scores[pos]))
+        return claims, speaker_written
+
+    def compose(self, question: Question, retrieval: Retrieval) -> Answer:
+        claims, speaker_written = self.select(question.standalone, retrieval)
+        snap = retrieval.snapshot
+        citations: list[Citation] = []
+        parts: list[str] = []
+        for claim in claims:
+            markers = []
+            for pos in claim.positions:
+                s = snap.sentences[pos]
+                citations.append(Citation(len(citations) + 1, s.source, s.number, s.text))
+                markers.append(f"[{len(citations)}]")
+            text = snap.sentences[claim.positions[0]].text
+            if speaker_written:
+                text = _LEAD_PRONOUN.sub(speaker_written, text, count=1)
+            parts.append(f"{text} {''.join(markers)}")
+        return Answer(
+            answer=" ".join(parts),
+            refused=False,
+            citations=citations,
+            mode=self.mode,
+            standalone_question=question.standalone,
+        )
+
+    async def answer(self, question: Question, retrieval: Retrieval) -> Answer:
+        return self.compose(question, retrieval)
+
+    async def stream(self, question: Question, retrieval: Retrieval) -> AsyncIterator[str | Answer]:
+        result = self.compose(question, retrieval)
+        yield result.answer
+        yield result

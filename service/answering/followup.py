@@ -1,0 +1,72 @@
+"""Fold a follow-up question and its conversation into one standalone question (extractive).
+
+Rules of English conversation rather than of known questions: a pronoun ("he", "her")
+stands for the person last named in the conversation; an elliptical follow-up
+("And Kallas?", "What about Rubio?") asks the previous question again about someone else.
+The llm mode asks the model to do this instead (prompts/condense.txt).
+"""
+
+from __future__ import annotations
+
+import re
+
+from service.answering.base import Turn
+from service.index.corpus import CorpusSnapshot
+from service.retrieval.text import STOPWORDS, words
+
+_PRONOUN = re.compile(r"\b(he|she|him|his|her|hers)\b", re.IGNORECASE)
+_ELLIPSIS = re.compile(
+    r"^\s*(?:and|but|what about|how about|and what about)\s+(?P<subject>[^?.!]+?)\s*[?.!]*\s*$",
+    re.IGNORECASE,
+)
+_LEADING_AND = re.compile(r"^\s*(and|but|so|also)\s*,?\s+", re.IGNORECASE)
+
+
+def _people(text: str, snap: CorpusSnapshot) -> list[str]:
+    """Names in a text as written, in order, that the corpus knows (any spelling)."""
+    out: list[str] = []
+    tokens = words(text)
+    for i, w in enumerate(tokens):
+        if not w[:1].isupper() or w.lower() in STOPWORDS or (i == 0 and len(tokens) > 1 and
+                                                             w.lower() in {"what", "who"}):
+            continue
+        if len(w) >= 4 and snap.names.resolve(w):
+            out.append(w)
+    return out
+
+
+def _last_person(history: tuple[Turn, ...], snap: CorpusSnapshot) -> str | None:
+    """The person most recently named by the user (then by the assistant)."""
+    for role in ("user", "assistant"):
+        for turn in reversed(history):
+            if turn.role == role:
+                found = _people(turn.content, snap)
+                if found:
+                    return found[-1]
+    return None
+
+
+def condense(question: str, history: tuple[Turn, ...], snap: CorpusSnapshot) -> str:
+    """The question made standalone; unchanged when it already is or history is empty."""
+    if not history:
+        return question.strip()
+    previous = next((t.content for t in reversed(history) if t.role == "user"), None)
+    m = _ELLIPSIS.match(question)
+    if m and previous and not re.search(r"\b(what|who|where|when|why|how|did|does|is)\b",
+                                        m.group("subject"), re.IGNORECASE):
+        new_subject = m.group("subject")
+        old = _people(previous, snap)
+        if old:
+            return re.sub(re.escape(old[-1]), new_subject, previous, count=1).strip()
+        return f"{previous.rstrip('?. ')} — {new_subject}?"
+    standalone = _LEADING_AND.sub("", question).strip()
+    standalone = standalone[:1].upper() + standalone[1:]
+    if _PRONOUN.search(standalone) and not _people(standalone, snap):
+        person = _last_person(history, snap)
+        if person:
+            standalone = _PRONOUN.sub(
+                lambda p: person + ("'s" if p.group(1).lower() in {"his", "hers"} else ""),
+                standalone,
+                count=1,
+            )
+    return standalone

@@ -1,0 +1,143 @@
+"""POST /ask and POST /ask/stream: request and response models, one call each."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+from sse_starlette.sse import EventSourceResponse
+
+from service.answering.base import Answer, Turn
+from service.ask.ask_service import AskInput
+from service.deps import AskServiceDep
+
+router = APIRouter(tags=["ask"])
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["user", "assistant"] = Field(description="Who wrote the message.")
+    content: str = Field(description="The message text.")
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"question": "What did Ushakov say?"},
+                {
+                    "question": "And what did Kallas say?",
+                    "history": [
+                        {"role": "user", "content": "What did Macron say about the plan?"},
+                        {"role": "assistant", "content": "Macron said ... [1]"},
+                    ],
+                },
+            ]
+        },
+    )
+    question: str = Field(description="The question, in plain words.")
+    history: list[Message] = Field(
+        default_factory=list, description="The conversation so far, oldest first."
+    )
+    top_k: int | None = Field(None, ge=1, le=50, description="Evidence sentences to consider.")
+    mode: Literal["extractive", "llm"] | None = Field(
+        None, description="Answer mode; default: `llm` when an LLM is configured."
+    )
+    include_retrieval: bool = Field(
+        False, description="Add the ranked evidence list (`retrieved`) to the response."
+    )
+
+    def to_input(self) -> AskInput:
+        return AskInput(
+            question=self.question,
+            history=tuple(Turn(m.role, m.content) for m in self.history),
+            top_k=self.top_k,
+            mode=self.mode,
+        )
+
+
+class CitationOut(BaseModel):
+    id: int = Field(description="`[id]` in the answer refers to this citation.")
+    source: str = Field(description="File name of the article.")
+    sentence: int = Field(description="1-based sentence number within the file.")
+    text: str = Field(description="The sentence exactly as stored (white space collapsed).")
+
+
+class RetrievedOut(BaseModel):
+    source: str
+    sentence: int
+    score: float
+    text: str
+
+
+class AskResponse(BaseModel):
+    answer: str
+    refused: bool
+    citations: list[CitationOut]
+    mode: str
+    fallback: str | None = None
+    refusal_reason: str | None = None
+    standalone_question: str | None = None
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+    claims: list[dict[str, Any]] | None = None
+    retrieved: list[RetrievedOut] | None = None
+
+    @classmethod
+    def from_answer(cls, a: Answer, include_retrieval: bool) -> AskResponse:
+        return cls(
+            answer=a.answer,
+            refused=a.refused,
+            citations=[CitationOut(**c.__dict__) for c in a.citations],
+            mode=a.mode,
+            fallback=a.fallback,
+            refusal_reason=a.refusal_reason,
+            standalone_question=a.standalone_question,
+            timings_ms=a.timings_ms,
+            claims=a.claims or None,
+            retrieved=[
+                RetrievedOut(
+                    source=e.ref.source, sentence=e.ref.sentence, score=e.score, text=e.ref.text
+                )
+                for e in a.evidence
+            ]
+            if include_retrieval
+            else None,
+        )
+
+
+@router.post("/ask", response_model=AskResponse, response_model_exclude_none=True)
+async def ask(body: AskRequest, service: AskServiceDep) -> AskResponse:
+    """Answer a question about the articles, citing file and sentence for every claim."""
+    answer = await service.ask(body.to_input())
+    return AskResponse.from_answer(answer, body.include_retrieval)
+
+
+@router.post("/ask/stream", response_class=EventSourceResponse)
+async def ask_stream(body: AskRequest, service: AskServiceDep) -> EventSourceResponse:
+    """The answer as Server-Sent Events: `delta`* then `final` then `end` (or `error`)."""
+    data = body.to_input()
+    service.validate(data)  # errors before the stream starts are plain JSON 4xx
+
+    async def events() -> AsyncIterator[dict[str, str]]:
+        try:
+            async for item in service.stream(data):
+                if isinstance(item, Answer):
+                    final = AskResponse.from_answer(item, body.include_retrieval)
+                    yield {"event": "final", "data": final.model_dump_json(exclude_none=True)}
+                else:
+                    yield {"event": "delta", "data": json.dumps({"text": item})}
+        except Exception as exc:  # the stream has started: report in-band, never drop
+            code = getattr(exc, "code", "internal_error")
+            detail = getattr(exc, "detail", None) or str(exc) or type(exc).__name__
+            yield {"event": "error", "data": json.dumps({"error": code, "detail": detail})}
+        yield {"event": "end", "data": "{}"}
+
+    return EventSourceResponse(
+        events(),
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        ping=15,
+    )

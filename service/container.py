@@ -1,0 +1,63 @@
+"""Builds the service's components from settings, once per app (no import-time globals)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from functools import cached_property
+
+from service.answering.base import Answerer
+from service.answering.extractive import ExtractiveAnswerer
+from service.components.embeddings import Embedder, make_embedder
+from service.index.corpus import IndexState
+from service.index.store import IndexStore, IndexUnavailable, make_client
+from service.retrieval.hybrid import HybridRetriever
+from service.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Container:
+    """Lazily built, shared components. The Chroma connection is retried on demand, so a
+    Chroma server that is down at start-up or restarts later does not need a restart here."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._state: IndexState | None = None
+        self._lock = threading.Lock()
+        self.answerers: dict[str, Answerer] = {"extractive": ExtractiveAnswerer(settings.answer)}
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        return make_embedder(self.settings.embedding, self.settings.llm)
+
+    def state(self) -> IndexState:
+        """The index state, connecting to Chroma if not yet connected."""
+        if self._state is not None:
+            return self._state
+        with self._lock:
+            if self._state is None:
+                try:
+                    store = IndexStore(
+                        make_client(self.settings),
+                        self.settings.chroma.collection,
+                        self.embedder.name,
+                    )
+                except IndexUnavailable:
+                    raise
+                except Exception as exc:
+                    raise IndexUnavailable(str(exc)) from exc
+                self._state = IndexState(
+                    store,
+                    self.settings.retrieval.name_similarity,
+                    self.settings.retrieval.refresh_interval_s,
+                )
+            return self._state
+
+    def reset(self) -> None:
+        """Drop the Chroma connection so that the next request reconnects."""
+        with self._lock:
+            self._state = None
+
+    def retriever(self) -> HybridRetriever:
+        return HybridRetriever(self.state(), self.embedder, self.settings.retrieval)

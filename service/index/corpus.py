@@ -1,0 +1,142 @@
+"""An in-memory snapshot of the current index, and the state that keeps it in step.
+
+Chroma holds the truth. Each process keeps a snapshot of the current sentences (text,
+vectors, BM25, learned name spellings) for lexical search, neighbours and the sources
+API; it is rebuilt when the document manifest in Chroma changes, whoever changed it (the
+CLI, the documents API, or another service process sharing a Chroma server).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from service.index.store import DocumentEntry, IndexStore, StoredSentence
+from service.retrieval.lexical import LexicalIndex
+from service.retrieval.names import NameIndex
+from service.retrieval.text import STOPWORDS, stem, words
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CorpusSnapshot:
+    fingerprint: tuple[tuple[str, str], ...]
+    documents: dict[str, DocumentEntry]
+    sentences: list[StoredSentence]
+    vectors: np.ndarray
+    position: dict[tuple[str, int], int]
+    names: NameIndex
+    lexical: LexicalIndex
+    built_at: float
+
+    @classmethod
+    def build(cls, store: IndexStore, name_similarity: float) -> CorpusSnapshot:
+        fingerprint = store.fingerprint()
+        documents = store.documents()
+        sentences, vectors = store.load_current(documents)
+        texts = [s.text for s in sentences]
+        names = NameIndex.build(texts, name_similarity)
+        return cls(
+            fingerprint=fingerprint,
+            documents=documents,
+            sentences=sentences,
+            vectors=vectors,
+            position={(s.source, s.number): i for i, s in enumerate(sentences)},
+            names=names,
+            lexical=LexicalIndex(texts, names),
+            built_at=time.time(),
+        )
+
+    def keys_of(self, text: str) -> set[str]:
+        """The comparison keys of a text: each name's cluster token, or a word's stem."""
+        out = set()
+        for w in words(text):
+            low = w.lower()
+            if low in STOPWORDS:
+                continue
+            canon = self.names.canonical.get(low)
+            out.add(f"name:{canon}" if canon else stem(low))
+        return out
+
+    @cached_property
+    def document_frequency(self) -> dict[str, int]:
+        """In how many sentences each comparison key occurs."""
+        df: dict[str, int] = {}
+        for s in self.sentences:
+            for key in self.keys_of(s.text):
+                df[key] = df.get(key, 0) + 1
+        return df
+
+    @cached_property
+    def speakers(self) -> list[str | None]:
+        """Who speaks in each sentence (canonical name), for "What did X say?"."""
+        from service.answering.attribution import speakers
+
+        return speakers(self.sentences, self.names)
+
+    def get(self, source: str, number: int) -> StoredSentence | None:
+        i = self.position.get((source, number))
+        return None if i is None else self.sentences[i]
+
+    def of_document(self, source: str) -> list[StoredSentence]:
+        return [s for s in self.sentences if s.source == source]
+
+    def around(self, i: int, k: int) -> tuple[list[StoredSentence], list[StoredSentence]]:
+        """Up to ``k`` sentences before and after position ``i``, within its document."""
+        s = self.sentences[i]
+        before = [
+            self.sentences[j]
+            for j in range(max(0, i - k), i)
+            if self.sentences[j].source == s.source
+        ]
+        after = [
+            self.sentences[j]
+            for j in range(i + 1, min(len(self.sentences), i + 1 + k))
+            if self.sentences[j].source == s.source
+        ]
+        return before, after
+
+
+class IndexState:
+    """Hands out the current snapshot; checks Chroma for changes at most every interval."""
+
+    def __init__(self, store: IndexStore, name_similarity: float, refresh_interval_s: float):
+        self.store = store
+        self.name_similarity = name_similarity
+        self.refresh_interval_s = refresh_interval_s
+        self._snapshot: CorpusSnapshot | None = None
+        self._checked_at = 0.0
+        self._lock = threading.Lock()
+
+    def snapshot(self, force: bool = False) -> CorpusSnapshot:
+        now = time.monotonic()
+        current = self._snapshot
+        if current is not None and not force and now - self._checked_at < self.refresh_interval_s:
+            return current
+        with self._lock:
+            if self._snapshot is not None and not force and now - self._checked_at < (
+                self.refresh_interval_s
+            ):
+                return self._snapshot
+            fingerprint = self.store.fingerprint()
+            if self._snapshot is None or fingerprint != self._snapshot.fingerprint:
+                started = time.perf_counter()
+                self._snapshot = CorpusSnapshot.build(self.store, self.name_similarity)
+                log.info(
+                    "index snapshot: %d documents, %d sentences (%.0f ms)",
+                    len(self._snapshot.documents),
+                    len(self._snapshot.sentences),
+                    (time.perf_counter() - started) * 1000,
+                )
+            self._checked_at = time.monotonic()
+            return self._snapshot
+
+    def invalidate(self) -> None:
+        """Make the next call look at Chroma (after this process changed the index)."""
+        self._checked_at = 0.0

@@ -1,0 +1,298 @@
+"""The sentence index in Chroma: one record per sentence, and a manifest of documents.
+
+Chroma has no transactions, so a document is replaced in three steps that never leave a
+reader with a half-written document:
+
+1. the new version's sentences are written under ids that carry the version
+   (``<source>::<version>::<n>``); a failure here deletes what was written and re-raises;
+2. the manifest record of the document is switched to the new version (one upsert: the
+   commit point; readers only trust sentences of the version the manifest names);
+3. the sentences of other versions of that document are deleted.
+
+A crash between 1 and 2 leaves an orphan version that the next write of the document
+removes; between 2 and 3, stale records that readers ignore and the next write removes.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
+
+    from service.settings import Settings
+
+_BATCH = 500  # records per Chroma call; well under its max batch size
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class IndexUnavailable(RuntimeError):
+    """Chroma did not answer (server down, restarting, unreachable)."""
+
+
+class EmbedderMismatch(RuntimeError):
+    """The index was built with another embedding model than the one configured."""
+
+
+@dataclass(frozen=True)
+class DocumentEntry:
+    """A document as the manifest knows it."""
+
+    source: str
+    version: str
+    doc_hash: str
+    title: str | None
+    date: str | None
+    sentences: int
+    updated_at: float
+
+
+@dataclass(frozen=True)
+class StoredSentence:
+    """A sentence record as written to and read from Chroma."""
+
+    source: str
+    number: int
+    text: str
+    start: int
+    end: int
+    title: str | None = None
+    paragraph: int = 0
+
+
+def _reads_chroma(fn: Callable[P, R]) -> Callable[P, R]:
+    """Reads that fail because Chroma does not answer raise :class:`IndexUnavailable`."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except (IndexUnavailable, EmbedderMismatch, ValueError, KeyError):
+            raise
+        except Exception as exc:
+            raise IndexUnavailable(f"Chroma does not answer: {exc}") from exc
+
+    return wrapper
+
+
+def make_client(settings: Settings) -> ClientAPI:
+    """A Chroma client for the configured mode (embedded on disk, or a server)."""
+    import chromadb
+    from chromadb.config import Settings as ChromaClientSettings
+
+    client_settings = ChromaClientSettings(anonymized_telemetry=False, allow_reset=False)
+    match settings.chroma.mode:
+        case "embedded":
+            path = settings.chroma_path
+            path.mkdir(parents=True, exist_ok=True)
+            return chromadb.PersistentClient(path=str(path), settings=client_settings)
+        case "http":
+            try:
+                return chromadb.HttpClient(
+                    host=settings.chroma.host,
+                    port=settings.chroma.port,
+                    ssl=settings.chroma.ssl,
+                    settings=client_settings,
+                )
+            except Exception as exc:  # the client checks the server on construction
+                raise IndexUnavailable(f"Chroma server not reachable: {exc}") from exc
+        case _:
+            raise ValueError(f"unknown chroma mode {settings.chroma.mode!r}")
+
+
+def sentence_id(source: str, version: str, number: int) -> str:
+    return f"{source}::{version}::{number}"
+
+
+class IndexStore:
+    """Reads and writes the sentence collection and its document manifest."""
+
+    def __init__(self, client: ClientAPI, collection: str, embedder_name: str) -> None:
+        self.client = client
+        self.embedder_name = embedder_name
+        self.sentences: Collection = client.get_or_create_collection(
+            collection,
+            metadata={"hnsw:space": "cosine", "embedder": embedder_name},
+            embedding_function=None,
+        )
+        # The manifest needs no vectors; Chroma wants one per record, so it gets [1.0].
+        self.manifest: Collection = client.get_or_create_collection(
+            f"{collection}__documents",
+            metadata={"embedder": embedder_name},
+            embedding_function=None,
+        )
+        stored = (self.sentences.metadata or {}).get("embedder")
+        if stored and stored != embedder_name:
+            raise EmbedderMismatch(
+                f"collection {collection!r} was built with {stored!r} but {embedder_name!r} "
+                "is configured: use another collection name or re-index from scratch"
+            )
+
+    # -- manifest ---------------------------------------------------------------------
+    @_reads_chroma
+    def documents(self) -> dict[str, DocumentEntry]:
+        got = self.manifest.get(include=["metadatas"])
+        out: dict[str, DocumentEntry] = {}
+        for source, meta in zip(got["ids"], got["metadatas"] or [], strict=True):
+            m: dict[str, Any] = dict(meta or {})
+            out[source] = DocumentEntry(
+                source=source,
+                version=str(m["version"]),
+                doc_hash=str(m["doc_hash"]),
+                title=m.get("title") or None,
+                date=m.get("date") or None,
+                sentences=int(m["sentences"]),
+                updated_at=float(m.get("updated_at", 0.0)),
+            )
+        return out
+
+    @_reads_chroma
+    def fingerprint(self) -> tuple[tuple[str, str], ...]:
+        """A cheap summary of which version of which document is current."""
+        got = self.manifest.get(include=["metadatas"])
+        pairs = [
+            (source, str((meta or {}).get("version", "")))
+            for source, meta in zip(got["ids"], got["metadatas"] or [], strict=True)
+        ]
+        return tuple(sorted(pairs))
+
+    # -- writes -----------------------------------------------------------------------
+    def write_document(
+        self,
+        source: str,
+        doc_hash: str,
+        sentences: list[StoredSentence],
+        vectors: np.ndarray,
+        title: str | None,
+        date: str | None,
+    ) -> None:
+        """Make ``sentences`` the current content of ``source`` (see the module docstring)."""
+        version = doc_hash[:16]
+        ids = [sentence_id(source, version, s.number) for s in sentences]
+        try:
+            for lo in range(0, len(ids), _BATCH):
+                hi = lo + _BATCH
+                self.sentences.upsert(
+                    ids=ids[lo:hi],
+                    embeddings=vectors[lo:hi].tolist(),
+                    documents=[s.text for s in sentences[lo:hi]],
+                    metadatas=[
+                        {
+                            "source": source,
+                            "version": version,
+                            "sentence": s.number,
+                            "start": s.start,
+                            "end": s.end,
+                            "paragraph": s.paragraph,
+                            "title": title or "",
+                            "doc_hash": doc_hash,
+                        }
+                        for s in sentences[lo:hi]
+                    ],
+                )
+        except Exception:
+            self._delete_where({"$and": [{"source": source}, {"version": version}]})
+            raise
+        self.manifest.upsert(
+            ids=[source],
+            embeddings=[[1.0]],
+            documents=[title or source],
+            metadatas=[
+                {
+                    "version": version,
+                    "doc_hash": doc_hash,
+                    "title": title or "",
+                    "date": date or "",
+                    "sentences": len(sentences),
+                    "updated_at": time.time(),
+                }
+            ],
+        )
+        self._delete_where({"$and": [{"source": source}, {"version": {"$ne": version}}]})
+
+    def delete_document(self, source: str) -> bool:
+        """Remove a document: the manifest first (readers stop seeing it), then its records."""
+        known = bool(self.manifest.get(ids=[source])["ids"])
+        if known:
+            self.manifest.delete(ids=[source])
+        self._delete_where({"source": source})
+        return known
+
+    def _delete_where(self, where: dict[str, Any]) -> None:
+        self.sentences.delete(where=where)  # type: ignore[arg-type]
+
+    # -- reads ------------------------------------------------------------------------
+    @_reads_chroma
+    def load_current(
+        self, docs: dict[str, DocumentEntry]
+    ) -> tuple[list[StoredSentence], np.ndarray]:
+        """All sentences of the current versions, in (source, number) order, with vectors."""
+        rows: list[tuple[StoredSentence, list[float]]] = []
+        for source, entry in docs.items():
+            got = self.sentences.get(
+                where={"$and": [{"source": source}, {"version": entry.version}]},
+                include=["documents", "metadatas", "embeddings"],
+            )
+            embeddings = got["embeddings"] if got["embeddings"] is not None else []
+            for text, meta, vec in zip(
+                got["documents"] or [], got["metadatas"] or [], embeddings, strict=True
+            ):
+                m = dict(meta or {})
+                rows.append(
+                    (
+                        StoredSentence(
+                            source=source,
+                            number=int(m["sentence"]),  # type: ignore[arg-type]
+                            text=text,
+                            start=int(m["start"]),  # type: ignore[arg-type]
+                            end=int(m["end"]),  # type: ignore[arg-type]
+                            title=entry.title,
+                            paragraph=int(m.get("paragraph", 0)),  # type: ignore[arg-type]
+                        ),
+                        list(vec),
+                    )
+                )
+        rows.sort(key=lambda r: (r[0].source, r[0].number))
+        if not rows:
+            return [], np.zeros((0, 0), dtype=np.float32)
+        return [r[0] for r in rows], np.asarray([r[1] for r in rows], dtype=np.float32)
+
+    @_reads_chroma
+    def query(
+        self, vector: np.ndarray, n: int, docs: dict[str, DocumentEntry]
+    ) -> list[tuple[str, int, float]]:
+        """Nearest sentences of current versions: (source, number, cosine similarity)."""
+        total = self.sentences.count()
+        if total == 0:
+            return []
+        got = self.sentences.query(
+            query_embeddings=[vector.tolist()],
+            n_results=min(n, total),
+            include=["metadatas", "distances"],
+        )
+        out: list[tuple[str, int, float]] = []
+        metas = (got["metadatas"] or [[]])[0]
+        dists = (got["distances"] or [[]])[0]
+        for meta, dist in zip(metas, dists, strict=True):
+            m = dict(meta or {})
+            source = str(m["source"])
+            entry = docs.get(source)
+            if entry is None or entry.version != m.get("version"):
+                continue  # a version being written or being removed: not current
+            out.append((source, int(m["sentence"]), 1.0 - float(dist)))  # type: ignore[arg-type]
+        return out
+
+    def heartbeat(self) -> None:
+        try:
+            self.client.heartbeat()
+        except Exception as exc:
+            raise IndexUnavailable(f"Chroma does not answer: {exc}") from exc
+

@@ -1,0 +1,48 @@
+"""Cross-cutting HTTP concerns: request ids, body size limit, CORS."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from service.errors import error_body
+from service.settings import Settings
+
+
+def install_middleware(app: FastAPI, settings: Settings) -> None:
+    limit = settings.server.max_body_bytes
+
+    @app.middleware("http")
+    async def request_context(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        request.state.request_id = request_id[:128]
+        length = request.headers.get("content-length")
+        if request.url.path.startswith("/ask") and length and length.isdigit() and int(length) > limit:
+            response: Response = JSONResponse(
+                error_body(
+                    request,
+                    "payload_too_large",
+                    f"request body is {length} bytes; the limit is {limit}",
+                ),
+                status_code=413,
+            )
+        else:
+            response = await call_next(request)
+        response.headers["X-Request-ID"] = request.state.request_id
+        return response
+
+    if settings.server.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.server.cors_origins,
+            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After"],
+            max_age=600,
+        )

@@ -1,0 +1,54 @@
+"""BM25 over sentences (bm25s), with name spellings folded to one token per name."""
+
+from __future__ import annotations
+
+import bm25s
+import numpy as np
+
+from service.retrieval.names import NameIndex
+from service.retrieval.text import STOPWORDS, stem, words
+
+
+def lexical_tokens(text: str, names: NameIndex) -> list[str]:
+    """Stemmed content words; any spelling of a known name becomes that name's token."""
+    out: list[str] = []
+    for w in words(text):
+        low = w.lower()
+        if low in STOPWORDS:
+            continue
+        canon = names.canonical.get(low) if w[:1].isupper() or low in names.canonical else None
+        out.append(f"name:{canon}" if canon else stem(low))
+    return out
+
+
+def query_tokens(text: str, names: NameIndex) -> list[str]:
+    """Like :func:`lexical_tokens`, but unseen spellings of names are matched fuzzily."""
+    out: list[str] = []
+    for w in words(text):
+        low = w.lower()
+        if low in STOPWORDS:
+            continue
+        canon = names.resolve(w) if len(low) >= 4 else None
+        out.append(f"name:{canon}" if canon else stem(low))
+    return out
+
+
+class LexicalIndex:
+    """A BM25 index of one snapshot of the corpus; rebuilt, never edited, when it changes."""
+
+    def __init__(self, texts: list[str], names: NameIndex) -> None:
+        self.names = names
+        self.size = len(texts)
+        self._bm25 = bm25s.BM25()
+        corpus = [lexical_tokens(t, names) or ["<empty>"] for t in texts]
+        if corpus:
+            self._bm25.index(corpus, show_progress=False)
+
+    def search(self, question: str, n: int) -> list[tuple[int, float]]:
+        """(sentence position, BM25 score), best first; only positive scores."""
+        tokens = query_tokens(question, self.names)
+        if not tokens or self.size == 0:
+            return []
+        scores = np.asarray(self._bm25.get_scores(tokens))
+        order = np.argsort(-scores)[:n]
+        return [(int(i), float(scores[i])) for i in order if scores[i] > 0]

@@ -1,0 +1,101 @@
+"""GET /sources...: the documents and sentences citations point at, word for word."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from service.deps import ContainerDep
+from service.errors import ApiError
+from service.index.corpus import CorpusSnapshot
+
+router = APIRouter(prefix="/sources", tags=["sources"])
+
+
+class SourceOut(BaseModel):
+    source: str
+    title: str | None
+    date: str | None
+    sentences: int
+
+
+class SentenceOut(BaseModel):
+    sentence: int
+    text: str
+
+
+class DocumentOut(SourceOut):
+    sentences: list[SentenceOut]  # type: ignore[assignment]
+
+
+class SentenceDetail(BaseModel):
+    source: str
+    sentence: int
+    text: str
+    title: str | None = None
+    before: list[SentenceOut] | None = None
+    after: list[SentenceOut] | None = None
+
+
+class SourceList(BaseModel):
+    sources: list[SourceOut]
+
+
+async def _snapshot(container: ContainerDep) -> CorpusSnapshot:
+    return await run_in_threadpool(lambda: container.state().snapshot())
+
+
+def _known(snap: CorpusSnapshot, source: str) -> None:
+    if source not in snap.documents:
+        raise ApiError(404, f"unknown source {source!r}; GET /sources lists the documents")
+
+
+@router.get("", response_model=SourceList)
+async def list_sources(container: ContainerDep) -> SourceList:
+    """Every indexed document with its title and number of sentences."""
+    snap = await _snapshot(container)
+    return SourceList(
+        sources=[
+            SourceOut(source=d.source, title=d.title, date=d.date, sentences=d.sentences)
+            for d in sorted(snap.documents.values(), key=lambda d: d.source)
+        ]
+    )
+
+
+@router.get("/{source}", response_model=DocumentOut)
+async def get_source(source: str, container: ContainerDep) -> DocumentOut:
+    """A document's sentences, numbered as citations number them."""
+    snap = await _snapshot(container)
+    _known(snap, source)
+    doc = snap.documents[source]
+    return DocumentOut(
+        source=source,
+        title=doc.title,
+        date=doc.date,
+        sentences=[SentenceOut(sentence=s.number, text=s.text) for s in snap.of_document(source)],
+    )
+
+
+@router.get("/{source}/sentences/{n}", response_model=SentenceDetail, response_model_exclude_none=True)
+async def get_sentence(
+    source: str,
+    n: int,
+    container: ContainerDep,
+    context: int = Query(0, ge=0, le=10, description="Neighbouring sentences on each side."),
+) -> SentenceDetail:
+    """One sentence: the same text a citation carries (plus neighbours if asked)."""
+    snap = await _snapshot(container)
+    _known(snap, source)
+    total = snap.documents[source].sentences
+    if n < 1 or n > total:
+        raise ApiError(404, f"sentence {n} is out of range: {source!r} has sentences 1 to {total}")
+    s = snap.get(source, n)
+    if s is None:
+        raise ApiError(404, f"sentence {n} of {source!r} is not in the index")
+    out = SentenceDetail(source=source, sentence=n, text=s.text, title=s.title)
+    if context:
+        before, after = snap.around(snap.position[(source, n)], context)
+        out.before = [SentenceOut(sentence=b.number, text=b.text) for b in before]
+        out.after = [SentenceOut(sentence=a.number, text=a.text) for a in after]
+    return out

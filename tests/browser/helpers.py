@@ -1,0 +1,104 @@
+"""Driving the widget from a test: it lives in an open shadow root on one host element."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+
+XSS_SOURCE = "zz_harbour_museum.txt"
+XSS_MARKUP = '<img src=x onerror="window.__xss=1">'
+XSS_DOCUMENT = f"""Harbour museum label misprinted
+
+The harbour museum curator Marta Lindqvist said the new exhibit label reads {XSS_MARKUP} \
+because of a printing error.
+Lindqvist said the misprinted exhibit label will be replaced before the museum reopens.
+The harbour museum will reopen on Friday after the repairs, Lindqvist said.
+"""
+
+HOST = "[data-newsqa-widget]"
+
+# Evaluated in the page: the widget's shadow root (or null).
+ROOT_JS = "document.querySelector('[data-newsqa-widget]')?.shadowRoot"
+
+
+def marker_text(answer: str, citation_ids: set[int]) -> str:
+    """What the user sees of an answer: each known [n] becomes the marker's label n."""
+    return re.sub(
+        r"\[(\d+)\]",
+        lambda m: m.group(1) if int(m.group(1)) in citation_ids else m.group(0),
+        answer,
+    )
+
+
+class Widget:
+    """The widget on one page, with the few actions and readings the tests need."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.host = page.locator(HOST)
+
+    def q(self, selector: str) -> Any:
+        return self.host.locator(selector)
+
+    def open(self) -> None:
+        self.q(".launcher").click()
+        self.q(".panel").wait_for(state="visible")
+
+    def active_class(self) -> str | None:
+        """Class of the element focused inside the shadow root (None: focus is elsewhere)."""
+        return self.page.evaluate(
+            "() => { const r = " + ROOT_JS + "; const a = r && r.activeElement;"
+            " return a ? a.className || a.tagName.toLowerCase() : null; }"
+        )
+
+    def bot_count(self) -> int:
+        return self.q(".msg.bot").count()
+
+    def ask(self, question: str, expect: str = "answer") -> Any:
+        """Type and send a question; wait until its reply settles; return the reply."""
+        before = self.bot_count()
+        box = self.q("textarea")
+        box.fill(question)
+        box.press("Enter")
+        return self.wait_reply(before, expect)
+
+    def wait_reply(self, before: int, expect: str = "answer") -> Any:
+        self.page.wait_for_function(
+            "(n) => { const r = " + ROOT_JS + "; const m = r.querySelectorAll('.msg.bot');"
+            " return m.length > n && /\\b(answer|error)\\b/.test(m[m.length - 1].className); }",
+            arg=before,
+            timeout=60_000,
+        )
+        # nth, not .last: a locator is re-resolved on use and .last moves on with the chat
+        reply = self.q(".msg.bot").nth(self.bot_count() - 1)
+        cls = reply.get_attribute("class") or ""
+        if expect not in cls.split():
+            raise AssertionError(f"expected a reply of kind {expect!r}, got {cls!r}: "
+                                 f"{reply.inner_text()!r}")
+        return reply
+
+    def answer_text(self, reply: Any) -> str:
+        """The visible answer text of a reply (markers included as their labels)."""
+        return reply.locator(".text").evaluate("e => e.textContent")
+
+    def card(self) -> dict[str, str | None]:
+        return self.page.evaluate(
+            "() => { const c = " + ROOT_JS + ".querySelector('.card');"
+            " const t = (s) => { const e = c.querySelector(s); return e ? e.textContent : null; };"
+            " return {hidden: String(c.hidden || getComputedStyle(c).display === 'none'),"
+            " file: t('.card-file'), title: t('.card-title'), meta: t('.card-meta'),"
+            " text: t('.card-text')}; }"
+        )
+
+
+def save_artifact(page: Any, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path))
+    print(f"screenshot: {path.relative_to(ROOT)}")
+    return path
+
