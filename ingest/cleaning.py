@@ -131,10 +131,17 @@ def _chrome_runs(lines: list[LogicalLine]) -> set[int]:
 
     Navigation bars, "alternative takes" boxes and app adverts are runs of short lines,
     most of them labels without sentence punctuation; a slogan inside such a run that does
-    end with a full stop is still part of the advert.
+    end with a full stop is still part of the advert. Two punctuated lines in a row are
+    prose (an article of short sentences), never chrome.
     """
     chrome: set[int] = set()
     run: list[int] = []
+    punct = [line.punctuated for line in lines]
+    prose_pair = {
+        i
+        for i in range(len(lines))
+        if punct[i] and ((i > 0 and punct[i - 1]) or (i + 1 < len(lines) and punct[i + 1]))
+    }
 
     def close() -> None:
         if len(run) >= _MIN_CHROME_RUN:
@@ -144,7 +151,7 @@ def _chrome_runs(lines: list[LogicalLine]) -> set[int]:
         run.clear()
 
     for i, line in enumerate(lines):
-        if line.words <= _SHORT_LINE_WORDS:
+        if line.words <= _SHORT_LINE_WORDS and i not in prose_pair:
             run.append(i)
         else:
             close()

@@ -36,6 +36,32 @@ _POSITION_Q = re.compile(
     r"\b(?P<who>[A-Z][\w’'-]+)['’]s\s+(?:position|view|stance|response|reaction|comments?)\b"
 )
 _LEAD_PRONOUN = re.compile(r"^(He|She)\b")
+# What kind of answer a question wants, and how a sentence that holds one looks.
+_WANTS = [
+    (re.compile(r"^\s*where\b", re.I), re.compile(r"\b(?:in|at|from|near)\s+(?:the\s+)?[A-Z]\w+")),
+    (
+        re.compile(r"^\s*when\b|\bwhat (?:day|date|time)\b", re.I),
+        re.compile(
+            r"\b(?:\d{1,2}(?:st|nd|rd|th)?|\d{4}|Monday|Tuesday|Wednesday|Thursday|Friday|"
+            r"Saturday|Sunday|January|February|March|April|May|June|July|August|September|"
+            r"October|November|December|yesterday|today|tomorrow|week|month|year)\b"
+        ),
+    ),
+    (
+        re.compile(r"^\s*how (?:many|much|long|old)\b", re.I),
+        re.compile(
+            r"\d|\b(?:one|two|three|"
+            r"four|five|six|seven|eight|nine|ten|hundreds?|thousands?|millions?)\b",
+            re.I,
+        ),
+    ),
+]
+_ANSWER_TYPE_BONUS = 0.25
+
+
+def answer_shape(question: str) -> re.Pattern[str] | None:
+    """The pattern a sentence must contain to hold the kind of answer asked for."""
+    return next((shape for asks, shape in _WANTS if asks.search(question)), None)
 
 
 @dataclass
@@ -70,6 +96,7 @@ class ExtractiveAnswerer:
         canon = speaker[0] if speaker else None
         keys = [k for _, k in question_keys(question, snap)]
         topic = [k for k in keys if k != f"name:{canon}"] if canon else keys
+        shape = answer_shape(question)
         pool = set(retrieval.fused)
         if canon:
             pool |= {i for i, who in enumerate(snap.speakers) if who == canon}
@@ -81,6 +108,8 @@ class ExtractiveAnswerer:
             cov = coverage(topic, snap.keys_of(s.text), snap) if topic else 0.0
             dense = float(retrieval.similarities[pos])
             score = 0.35 * rel + 0.4 * cov + 0.25 * dense
+            if shape is not None and shape.search(s.text):
+                score += _ANSWER_TYPE_BONUS
             if canon:
                 who = snap.speakers[pos]
                 if who == canon:
@@ -110,7 +139,9 @@ class ExtractiveAnswerer:
                 (
                     c
                     for c in claims
-                    if all(snap.sentences[p].source != snap.sentences[pos].source for p in c.positions)
+                    if all(
+                        snap.sentences[p].source != snap.sentences[pos].source for p in c.positions
+                    )
                     and float(np.dot(snap.vectors[c.positions[0]], vec)) >= _SAME_FACT
                 ),
                 None,

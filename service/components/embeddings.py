@@ -7,8 +7,8 @@ backend made them.
 from __future__ import annotations
 
 import os
-from functools import cached_property
-from typing import TYPE_CHECKING, Protocol
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -40,13 +40,9 @@ class SentenceTransformerEmbedder:
         self.batch_size = batch_size
         self.name = f"st:{os.path.basename(model_path.rstrip('/')) or model_path}"
 
-    @cached_property
-    def _model(self):  # type: ignore[no-untyped-def]
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        from sentence_transformers import SentenceTransformer
-
-        return SentenceTransformer(self.model_path, device="cpu")
+    @property
+    def _model(self) -> Any:
+        return _load_sentence_transformer(self.model_path)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -76,6 +72,16 @@ class OpenAIEmbedder:
             return np.zeros((0, 0), dtype=np.float32)
         reply = self._client.embeddings.create(model=self.model, input=texts)
         return _normalise(np.array([d.embedding for d in reply.data]))
+
+
+@lru_cache(maxsize=4)
+def _load_sentence_transformer(path: str) -> Any:
+    """One loaded model per folder and process: apps built in one process share it."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(path, device="cpu")
 
 
 def default_local_model_path() -> str:

@@ -1,0 +1,66 @@
+"""Shared fixtures: real Chroma in temporary folders, real embeddings, the real app."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from ingest.pipeline import Ingester
+from service.app import create_app
+from service.components.embeddings import make_embedder
+from service.index.store import IndexStore, make_client
+from service.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "data" / "articles"
+
+
+def make_settings(data_dir: Path, **overrides: object) -> Settings:
+    """Settings for an index of its own under ``data_dir`` (embedded Chroma)."""
+    base: dict[str, object] = {
+        "data": {"dir": data_dir, "corpus_dir": CORPUS},
+        "chroma": {"mode": "embedded", "path": data_dir / "chroma"},
+        "llm": {"base_url": None, "api_key": None},
+        "answer": {"mode": "extractive"},
+    }
+    base.update(overrides)
+    return Settings(**base)  # type: ignore[arg-type]
+
+
+def make_ingester(settings: Settings) -> Ingester:
+    embedder = make_embedder(settings.embedding, settings.llm)
+    store = IndexStore(make_client(settings), settings.chroma.collection, embedder.name)
+    return Ingester(store, embedder, settings.ingest)
+
+
+@pytest.fixture(scope="session")
+def corpus_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The default corpus indexed once for the session; tests must not change it."""
+    settings = make_settings(tmp_path_factory.mktemp("index"))
+    summary = make_ingester(settings).ingest_paths(sorted(CORPUS.glob("*.txt")))
+    assert summary.count("failed") == 0, summary.line()
+    return settings
+
+
+@pytest.fixture(scope="session")
+def client(corpus_index: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(corpus_index)) as c:
+        yield c
+
+
+@pytest.fixture()
+def scratch(tmp_path: Path) -> Settings:
+    """An empty index of the test's own, for tests that write."""
+    return make_settings(tmp_path)
+
+
+@pytest.fixture()
+def corpus_copy(tmp_path: Path) -> Path:
+    """A writable copy of the default corpus."""
+    dest = tmp_path / "articles"
+    shutil.copytree(CORPUS, dest)
+    return dest

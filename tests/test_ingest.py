@@ -1,0 +1,165 @@
+"""Ingestion into real Chroma: numbering, idempotency, replacement, deletion, failures."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ingest.loaders import DocumentError
+from service.index.corpus import CorpusSnapshot
+from service.settings import Settings
+from tests.conftest import CORPUS, ROOT, make_ingester
+
+
+def snapshot(settings: Settings) -> CorpusSnapshot:
+    return CorpusSnapshot.build(make_ingester(settings).store, 80.0)
+
+
+def test_numbering_is_stable_across_fresh_indexes(tmp_path: Path, corpus_index: Settings) -> None:
+    from tests.conftest import make_settings
+
+    again = make_settings(tmp_path)
+    make_ingester(again).ingest_paths(sorted(CORPUS.glob("*.txt")))
+    first = [(s.source, s.number, s.text) for s in snapshot(corpus_index).sentences]
+    second = [(s.source, s.number, s.text) for s in snapshot(again).sentences]
+    assert first == second
+    assert len(first) > 100
+
+
+def test_records_carry_span_title_and_hash(corpus_index: Settings) -> None:
+    store = make_ingester(corpus_index).store
+    got = store.sentences.get(
+        where={"source": "000_412d1c09e69c2b39.txt"}, include=["documents", "metadatas"]
+    )
+    text = (CORPUS / "000_412d1c09e69c2b39.txt").read_text(encoding="utf-8")
+    for doc, meta in zip(got["documents"] or [], got["metadatas"] or [], strict=True):
+        assert meta["source"] == "000_412d1c09e69c2b39.txt"
+        assert meta["title"] == "Talks held – Kremlin position unchanged"
+        assert len(str(meta["doc_hash"])) == 64
+        assert " ".join(text[int(meta["start"]) : int(meta["end"])].split()) == doc
+
+
+def test_unrelated_teasers_at_the_end_are_not_indexed(corpus_index: Settings) -> None:
+    texts = " ".join(s.text for s in snapshot(corpus_index).sentences)
+    for teaser in ["Taoiseach Micheál Martin", "Elizabeth Tsurkov", "The group has been charged"]:
+        assert teaser not in texts
+    assert "Civilian targets, including kindergartens" in texts
+
+
+def test_reingest_unchanged_changes_nothing(scratch: Settings, corpus_copy: Path) -> None:
+    ingester = make_ingester(scratch)
+    first = ingester.ingest_paths(sorted(corpus_copy.glob("*.txt")))
+    before = ingester.store.sentences.get(include=["documents"])
+    second = ingester.ingest_paths(sorted(corpus_copy.glob("*.txt")))
+    after = ingester.store.sentences.get(include=["documents"])
+    assert first.count("added") == 5
+    assert second.count("unchanged") == 5 and second.count("added") == 0
+    assert sorted(before["ids"]) == sorted(after["ids"])
+
+
+def test_changed_file_replaces_all_its_sentences(scratch: Settings, tmp_path: Path) -> None:
+    doc = tmp_path / "note.txt"
+    doc.write_text(
+        "The harbour closed on Monday after a storm.\n"
+        "Fishermen said the old pier was damaged.\n"
+        "The mayor promised repairs by spring.\n"
+    )
+    ingester = make_ingester(scratch)
+    assert ingester.ingest_paths([doc]).count("added") == 1
+    doc.write_text("The harbour reopened on Friday.\nThe new pier is longer.\n")
+    summary = ingester.ingest_paths([doc])
+    assert summary.count("replaced") == 1
+    stored = ingester.store.sentences.get(where={"source": "note.txt"}, include=["documents"])
+    assert sorted(stored["documents"] or []) == [
+        "The harbour reopened on Friday.",
+        "The new pier is longer.",
+    ]
+    assert ingester.store.documents()["note.txt"].sentences == 2
+
+
+def test_removing_a_document_removes_all_its_sentences(
+    scratch: Settings, corpus_copy: Path
+) -> None:
+    ingester = make_ingester(scratch)
+    ingester.ingest_paths(sorted(corpus_copy.glob("*.txt")))
+    (corpus_copy / "003_24446a9bbe2aadd0.txt").unlink()
+    removed = ingester.prune({p.name for p in corpus_copy.glob("*.txt")})
+    assert [o.status for o in removed] == ["removed"]
+    left = ingester.store.sentences.get(where={"source": "003_24446a9bbe2aadd0.txt"})
+    assert left["ids"] == []
+    assert "003_24446a9bbe2aadd0.txt" not in ingester.store.documents()
+
+
+def test_a_write_that_fails_half_way_leaves_the_old_version(
+    scratch: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    doc = tmp_path / "note.txt"
+    doc.write_text("First version, sentence one.\nFirst version, sentence two.\n")
+    ingester = make_ingester(scratch)
+    ingester.ingest_paths([doc])
+    before = sorted(ingester.store.sentences.get(include=["documents"])["documents"] or [])
+
+    # Fault injection (a Chroma write cannot be made to fail half-way for real): the
+    # second batch of the new version raises after the first was written.
+    import service.index.store as store_module
+
+    monkeypatch.setattr(store_module, "_BATCH", 1)
+    real_upsert = ingester.store.sentences.upsert
+    calls = {"n": 0}
+
+    def failing_upsert(**kwargs: object) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("disk full")
+        real_upsert(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ingester.store.sentences, "upsert", failing_upsert)
+    doc.write_text("Second version, sentence one.\nSecond version, sentence two.\n")
+    with pytest.raises(RuntimeError):
+        ingester.ingest_bytes("note.txt", doc.read_bytes())
+    after = sorted(ingester.store.sentences.get(include=["documents"])["documents"] or [])
+    assert after == before
+    assert snapshot(scratch).of_document("note.txt")[0].text == "First version, sentence one."
+
+
+def test_bad_documents_are_refused_with_a_reason(scratch: Settings, tmp_path: Path) -> None:
+    ingester = make_ingester(scratch)
+    with pytest.raises(DocumentError, match="plain file name"):
+        ingester.ingest_bytes("../etc/passwd.txt", b"Some text here.")
+    with pytest.raises(DocumentError, match="unsupported file type"):
+        ingester.ingest_bytes("report.pdf", b"%PDF-1.4")
+    with pytest.raises(DocumentError, match="no article text"):
+        ingester.ingest_bytes("empty.txt", b"\n\n  \n")
+    assert ingester.store.documents() == {}
+
+
+def test_cli_reports_summary_and_staleness(tmp_path: Path, corpus_copy: Path) -> None:
+    env = {
+        "NEWSQA_DATA__DIR": str(tmp_path / "data"),
+        "PATH": "/usr/bin:/bin",
+        "HF_HUB_OFFLINE": "1",
+    }
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "ingest", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    assert run("--check", str(corpus_copy)).returncode == 3
+    first = run(str(corpus_copy))
+    assert first.returncode == 0, first.stderr
+    assert "5 added, 0 unchanged, 0 replaced, 0 removed, 0 failed" in first.stdout
+    assert run("--check", str(corpus_copy)).returncode == 0
+    (corpus_copy / "bad.txt").write_bytes(b"\n\n")
+    second = run(str(corpus_copy))
+    assert second.returncode == 1
+    assert "0 added, 5 unchanged, 0 replaced, 0 removed, 1 failed" in second.stdout
+    assert "bad.txt" in second.stderr

@@ -1,0 +1,57 @@
+"""Name spellings learned from the corpus: variants meet, different people stay apart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingest.cleaning import clean
+from ingest.sentences import split_sentences
+from service.retrieval.names import NameIndex
+
+CORPUS = Path(__file__).resolve().parent.parent / "data" / "articles"
+
+
+@pytest.fixture(scope="module")
+def names() -> NameIndex:
+    texts = []
+    for path in sorted(CORPUS.glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        texts += [s.text for s in split_sentences(text, clean(text).prose)]
+    return NameIndex.build(texts, 80.0)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Witkoff", "Vitkov"),
+        ("Witkoff", "Wittkoff"),
+        ("Witkoff", "Whitkov"),
+        ("Witkoff", "Vitkoff"),
+        ("Dmitriev", "Dimitriev"),
+        ("Kallas", "Kalas"),
+        ("Kyiv", "Kiev"),
+        ("Sibiha", "Sibikha"),  # "Sibiha" is not in the corpus: matched fuzzily
+        ("witkof", "Witkoff"),  # a new misspelling, lower case
+    ],
+)
+def test_variants_meet(names: NameIndex, a: str, b: str) -> None:
+    assert names.resolve(a) is not None
+    assert names.resolve(a) == names.resolve(b)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("Macron", "Marco"), ("Dmitry", "Dmitriev"), ("Putin", "Peskov"), ("Rubio", "Russia")],
+)
+def test_different_people_stay_apart(names: NameIndex, a: str, b: str) -> None:
+    assert names.resolve(a) != names.resolve(b)
+
+
+def test_clusters_are_learned_not_listed() -> None:
+    index = NameIndex.build(
+        ["Talks with Mr Johansson ended.", "Later mr Johanson left, said Mr Petersen."], 80.0
+    )
+    assert index.resolve("Johansson") == index.resolve("Johanson")
+    assert index.resolve("Johansson") != index.resolve("Petersen")
