@@ -494,7 +494,11 @@
         else self.showCard(b);
       }
     });
-    this.log.addEventListener('scroll', function () { self.hideCard(); }, { passive: true });
+    // Focusing a marker scrolls it into view: follow it; a hover card just goes away.
+    this.log.addEventListener('scroll', function () {
+      if (self.cardFor && self.root.activeElement === self.cardFor) self.showCard(self.cardFor);
+      else self.hideCard();
+    }, { passive: true });
   };
 
   Widget.prototype.isOpen = function () {
@@ -572,6 +576,14 @@
     if (force || near) log.scrollTop = log.scrollHeight;
   };
 
+  // A long answer is read from its start: bring its question to the top of the log
+  // (the browser clamps this to the bottom when the answer fits).
+  Widget.prototype.scrollToQuestion = function (msg) {
+    var q = msg.previousElementSibling || msg;
+    var log = this.log;
+    log.scrollTop += q.getBoundingClientRect().top - log.getBoundingClientRect().top - 12;
+  };
+
   // ------------------------------------------------------------ rendering
 
   Widget.prototype.render = function () {
@@ -605,7 +617,7 @@
     var msg = el('div', 'msg user');
     var bubble = el('div', 'bubble');
     bubble.appendChild(el('span', 'sr', 'You asked: '));
-    bubble.appendChild(document.createTextNode(text));
+    bubble.appendChild(el('span', 'q', text));
     msg.appendChild(bubble);
     this.log.appendChild(msg);
     return msg;
@@ -860,6 +872,7 @@
     var controller = (this.controller = new AbortController());
     var history = this.history();
     var final = null;
+    var answered = false;
     var streamed = '';
     var streamError = null;
 
@@ -908,6 +921,8 @@
         storageSet(self.key, self.turns);
         self.fillAnswer(msg, turn);
         if (turn.citations.length) self.loadTitles();
+        self.scrollToQuestion(msg);
+        answered = true;
       })
       .catch(function (err) {
         if (controller.signal.aborted) return;
@@ -922,7 +937,7 @@
           self.controller = null;
           self.setBusy(false);
         }
-        if (self.host) self.scrollDown(true);
+        if (self.host && !answered) self.scrollDown(true);
       });
   };
 
