@@ -77,7 +77,9 @@ def _wait_ready(base: str, proc: subprocess.Popen[bytes], log: Path, timeout_s: 
         except httpx.HTTPError as e:
             last = repr(e)
         time.sleep(0.3)
-    pytest.fail(f"the service was not ready after {timeout_s}s ({last}):\n{log.read_text()[-4000:]}")
+    pytest.fail(
+        f"the service was not ready after {timeout_s}s ({last}):\n{log.read_text()[-4000:]}"
+    )
 
 
 @pytest.fixture(scope="session")

@@ -46,7 +46,9 @@ class Widget:
 
     def open(self) -> None:
         self.q(".launcher").click()
-        self.q(".panel").wait_for(state="visible")
+        panel = self.q(".panel")
+        panel.wait_for(state="visible")
+        panel.evaluate("e => Promise.all(e.getAnimations().map(a => a.finished))")
 
     def active_class(self) -> str | None:
         """Class of the element focused inside the shadow root (None: focus is elsewhere)."""
@@ -77,8 +79,9 @@ class Widget:
         reply = self.q(".msg.bot").nth(self.bot_count() - 1)
         cls = reply.get_attribute("class") or ""
         if expect not in cls.split():
-            raise AssertionError(f"expected a reply of kind {expect!r}, got {cls!r}: "
-                                 f"{reply.inner_text()!r}")
+            raise AssertionError(
+                f"expected a reply of kind {expect!r}, got {cls!r}: {reply.inner_text()!r}"
+            )
         return reply
 
     def answer_text(self, reply: Any) -> str:
@@ -101,4 +104,3 @@ def save_artifact(page: Any, name: str) -> Path:
     page.screenshot(path=str(path))
     print(f"screenshot: {path.relative_to(ROOT)}")
     return path
-
