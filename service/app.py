@@ -12,11 +12,18 @@ from starlette.concurrency import run_in_threadpool
 from service.ask.ask_router import router as ask_router
 from service.ask.ask_service import AskService
 from service.container import Container
+from service.documents.documents_router import router as documents_router
+from service.documents.documents_service import DocumentsService
+from service.edge import install_edge
 from service.errors import install_error_handlers
 from service.health.health_router import router as health_router
 from service.middleware import install_middleware
+from service.observability.metrics import Metrics
+from service.observability.metrics_router import router as metrics_router
+from service.observability.observed_ask import ObservedAskService
 from service.settings import Settings
 from service.sources.sources_router import router as sources_router
+from service.widget import widget_router
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +49,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.container = container
-    app.state.ask_service = AskService(container)
+    # Per-app metrics registry: create_app may run many times in one process (tests).
+    metrics = Metrics(container.index_sizes) if settings.observability.metrics_enabled else None
+    app.state.metrics = metrics
+    app.state.ask_service = ObservedAskService(container, metrics)
+    app.state.documents_service = DocumentsService(container)
     install_error_handlers(app)
+    install_edge(app, settings, metrics)  # auth, rate limits, request log: inside the next
     install_middleware(app, settings)
     app.include_router(ask_router)
     app.include_router(sources_router)
     app.include_router(health_router)
+    if settings.documents.enabled:
+        app.include_router(documents_router)
+    if metrics is not None:
+        app.include_router(metrics_router)
+    app.include_router(widget_router)
     return app
