@@ -10,7 +10,6 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from service.ask.ask_router import router as ask_router
-from service.ask.ask_service import AskService
 from service.container import Container
 from service.documents.documents_router import router as documents_router
 from service.documents.documents_service import DocumentsService

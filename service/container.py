@@ -54,6 +54,12 @@ class Container:
                 )
             return self._state
 
+    def index_sizes(self) -> tuple[int, int] | None:
+        """(documents, sentences) of the snapshot this process holds; no Chroma call."""
+        state = self._state
+        snap = state.current if state is not None else None
+        return None if snap is None else (len(snap.documents), len(snap.sentences))
+
     def reset(self) -> None:
         """Drop the Chroma connection so that the next request reconnects."""
         with self._lock:

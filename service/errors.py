@@ -73,6 +73,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(IndexUnavailable)
     async def unavailable(request: Request, exc: IndexUnavailable) -> JSONResponse:
+        # Reconnect on the next request: a restarted Chroma server may have new collections.
+        container = getattr(request.app.state, "container", None)
+        if container is not None:
+            container.reset()
         return JSONResponse(
             error_body(request, "index_unavailable", f"the index is unavailable: {exc}"),
             status_code=503,

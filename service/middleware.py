@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 
@@ -12,6 +13,8 @@ from fastapi.responses import JSONResponse
 from service.errors import error_body
 from service.settings import Settings
 
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
 
 def install_middleware(app: FastAPI, settings: Settings) -> None:
     limit = settings.server.max_body_bytes
@@ -20,8 +23,10 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
     async def request_context(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-        request.state.request_id = request_id[:128]
+        # A caller's id is kept (to follow a request across services) when it is a plain
+        # token; anything else is replaced, so logs and headers carry no injected text.
+        given = request.headers.get("x-request-id", "")
+        request.state.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
         length = request.headers.get("content-length")
         if request.url.path.startswith("/ask") and length and length.isdigit() and int(length) > limit:
             response: Response = JSONResponse(

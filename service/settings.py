@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -204,6 +204,102 @@ class LLMSettings(BaseModel):
         return os.environ.get("OPENAI_API_KEY") or None
 
 
+class AuthSettings(BaseModel):
+    """API keys. Off while no key is configured (local use); on as soon as one is.
+
+    A key is given either as itself or as ``sha256:<hex digest>``; only digests are kept in
+    memory. ``admin`` keys may also do everything a ``read`` key may."""
+
+    read_keys: list[SecretStr] = Field(
+        default_factory=list,
+        description="Keys that may ask and read sources (JSON list; a key or `sha256:<hex>`).",
+    )
+    admin_keys: list[SecretStr] = Field(
+        default_factory=list,
+        description="Keys that may also add and remove documents (JSON list; a key or "
+        "`sha256:<hex>`).",
+    )
+    keys_file: Path | None = Field(
+        None,
+        description="File of hashed keys, one `name scope sha256:<hex>` per line (see "
+        "docs/deployment.md); re-read when it changes, so keys rotate without a restart.",
+    )
+    reload_interval_s: float = Field(
+        1.0, ge=0, description="How often (seconds) the keys file is checked for changes."
+    )
+
+
+class RateLimitSettings(BaseModel):
+    """Per-key (or per-client-IP when auth is off) limits on the endpoints that answer."""
+
+    enabled: bool = Field(True, description="Apply the limits below.")
+    ask: str = Field(
+        "30/second;1200/minute",
+        description="Limits on /ask, /ask/stream and /v1/chat/completions, in the `limits` "
+        "notation (`N/second|minute|hour|day`, several joined by `;`).",
+    )
+    storage_uri: SecretStr = Field(
+        SecretStr("memory://"),
+        description="Where counters live: `memory://` (per process) or e.g. "
+        "`redis://host:6379` to share them between API replicas.",
+    )
+
+    @field_validator("ask")
+    @classmethod
+    def _parse_limits(cls, value: str) -> str:
+        from limits import parse_many
+
+        parse_many(value)  # raises ValueError on a malformed limit
+        return value
+
+
+class ObservabilitySettings(BaseModel):
+    """Logs and metrics."""
+
+    log_format: Literal["json", "text"] = Field(
+        "json", description="`json`: one JSON object per line; `text`: for a terminal."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Lowest level logged."
+    )
+    log_questions: bool = Field(
+        False, description="Put the question text into the request log line (off: privacy)."
+    )
+    metrics_enabled: bool = Field(True, description="Serve Prometheus metrics at /metrics.")
+    metrics_public: bool = Field(
+        True,
+        description="/metrics needs no key even when auth is on (scrape it on an internal "
+        "network); `false`: an admin key is needed.",
+    )
+
+
+class DocumentsSettings(BaseModel):
+    """The document API (POST/GET/DELETE /documents)."""
+
+    enabled: bool = Field(True, description="Serve the document API.")
+    max_request_bytes: int = Field(
+        3 * 1024 * 1024,
+        ge=1024,
+        description="Largest POST /documents request body (the document plus form or JSON "
+        "overhead), refused before it is read; the document itself is limited by "
+        "`ingest.max_document_bytes`.",
+    )
+    content_types: list[str] = Field(
+        default_factory=lambda: [
+            "text/plain",
+            "text/markdown",
+            "text/x-markdown",
+            "text/html",
+            "application/octet-stream",
+        ],
+        description="Media types accepted for an uploaded file (its name must also carry "
+        "one of `ingest.suffixes`).",
+    )
+    max_documents: int = Field(
+        10_000, ge=1, description="Most documents the index may hold; more are refused."
+    )
+
+
 class Settings(BaseSettings):
     """The whole configuration. Build one with ``Settings()`` and pass it to ``create_app``."""
 
@@ -222,6 +318,10 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)  # type: ignore[arg-type]
     answer: AnswerSettings = Field(default_factory=AnswerSettings)  # type: ignore[arg-type]
     llm: LLMSettings = Field(default_factory=LLMSettings)  # type: ignore[arg-type]
+    auth: AuthSettings = Field(default_factory=AuthSettings)  # type: ignore[arg-type]
+    rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)  # type: ignore[arg-type]
+    observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)  # type: ignore[arg-type]
+    documents: DocumentsSettings = Field(default_factory=DocumentsSettings)  # type: ignore[arg-type]
 
     @classmethod
     def settings_customise_sources(

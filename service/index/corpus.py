@@ -140,3 +140,8 @@ class IndexState:
     def invalidate(self) -> None:
         """Make the next call look at Chroma (after this process changed the index)."""
         self._checked_at = 0.0
+
+    @property
+    def current(self) -> CorpusSnapshot | None:
+        """The snapshot held now, without asking Chroma (for metrics)."""
+        return self._snapshot

@@ -95,15 +95,9 @@ def make_client(settings: Settings) -> ClientAPI:
             path.mkdir(parents=True, exist_ok=True)
             return chromadb.PersistentClient(path=str(path), settings=client_settings)
         case "http":
-            try:
-                return chromadb.HttpClient(
-                    host=settings.chroma.host,
-                    port=settings.chroma.port,
-                    ssl=settings.chroma.ssl,
-                    settings=client_settings,
-                )
-            except Exception as exc:  # the client checks the server on construction
-                raise IndexUnavailable(f"Chroma server not reachable: {exc}") from exc
+            from service.index.chroma_http import make_http_client
+
+            return make_http_client(settings.chroma, client_settings)
         case _:
             raise ValueError(f"unknown chroma mode {settings.chroma.mode!r}")
 

@@ -1,0 +1,206 @@
+"""POST/GET/DELETE /documents: manage the indexed documents (admin scope when auth is on).
+
+``POST /documents`` takes either a multipart file upload (field ``file``; the file name is
+the source unless a ``source`` field names it) or JSON ``{"source", "text"}``. The body is
+read by this module, not by FastAPI, so that its size is checked before it is read whole:
+a ``Content-Length`` over the limit is refused at once, and a body that streams past the
+limit is cut off there.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from service.documents.documents_service import DocumentsService
+from service.errors import ApiError
+from service.index.store import DocumentEntry
+
+router = APIRouter(tags=["documents"])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Invalid source name (folders, `..`, odd characters)"},
+    401: {"description": "No or unknown API key (when auth is on)"},
+    403: {"description": "The key lacks the admin scope"},
+    404: {"description": "Unknown document"},
+    503: {"description": "Chroma does not answer"},
+}
+
+
+def get_documents_service(request: Request) -> DocumentsService:
+    service: DocumentsService = request.app.state.documents_service
+    return service
+
+
+DocumentsServiceDep = Annotated[DocumentsService, Depends(get_documents_service)]
+
+
+class DocumentIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"source": "005_memo.txt", "text": "Title\n\nFirst sentence. Second."}]
+        },
+    )
+    source: str = Field(description="File name the citations will carry, e.g. `005_memo.txt`.")
+    text: str = Field(description="The document's text (UTF-8).")
+
+
+class DocumentOut(BaseModel):
+    source: str
+    title: str | None = None
+    date: str | None = None
+    sentences: int
+    doc_hash: str | None = None
+    updated_at: float | None = None
+
+    @classmethod
+    def of(cls, entry: DocumentEntry) -> DocumentOut:
+        return cls(
+            source=entry.source,
+            title=entry.title,
+            date=entry.date,
+            sentences=entry.sentences,
+            doc_hash=entry.doc_hash,
+            updated_at=entry.updated_at,
+        )
+
+
+class WriteOut(BaseModel):
+    source: str
+    status: str = Field(description="`added`, `unchanged`, `replaced` or `removed`.")
+    sentences: int
+    document: DocumentOut | None = None
+
+
+class DocumentList(BaseModel):
+    count: int
+    documents: list[DocumentOut]
+
+
+async def read_capped(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 as soon as it is known to exceed ``limit``."""
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > limit:
+        raise ApiError(413, f"request body is {length} bytes; the limit is {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, f"request body exceeds the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _from_multipart(
+    request: Request, body: bytes, service: DocumentsService
+) -> tuple[str, bytes]:
+    async def replay() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    form = await Request(request.scope, replay).form(max_files=1, max_fields=4)
+    try:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise ApiError(422, "file: a multipart field `file` with the document is required")
+        named = form.get("source")
+        source = named if isinstance(named, str) and named else (upload.filename or "")
+        if not source:
+            raise ApiError(422, "source: the upload has no file name; add a `source` field")
+        service.check_name(source)
+        service.check_content_type(upload.content_type)
+        return source, await upload.read()
+    finally:
+        await form.close()
+
+
+def _from_json(body: bytes) -> tuple[str, bytes]:
+    try:
+        doc = DocumentIn.model_validate_json(body)
+    except ValidationError as exc:
+        problems = [
+            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()
+        ]
+        raise ApiError(422, "; ".join(problems)) from None
+    return doc.source, doc.text.encode("utf-8")
+
+
+@router.post(
+    "/documents",
+    status_code=201,
+    response_model=WriteOut,
+    responses={
+        200: {"description": "Unchanged (same content) or replaced", "model": WriteOut},
+        201: {"description": "Added"},
+        413: {"description": "Body or document over the size limit"},
+        415: {"description": "Unsupported media type or file type"},
+        422: {"description": "No text left after cleaning, or malformed request"},
+        **_ERRORS,
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {
+                            "file": {"type": "string", "format": "binary"},
+                            "source": {"type": "string", "description": "Overrides the name"},
+                        },
+                    }
+                },
+                "application/json": {"schema": DocumentIn.model_json_schema()},
+            },
+        }
+    },
+)
+async def add_document(
+    request: Request, response: Response, service: DocumentsServiceDep
+) -> WriteOut:
+    """Index a document: added (201), or unchanged / replaced (200) when the name exists."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media not in ("application/json", "multipart/form-data"):
+        raise ApiError(415, "send multipart/form-data (a `file` field) or application/json")
+    body = await read_capped(request, service.settings.documents.max_request_bytes)
+    if media == "application/json":
+        source, data = _from_json(body)
+    else:
+        source, data = await _from_multipart(request, body, service)
+    outcome, entry = await run_in_threadpool(service.put, source, data)
+    if outcome.status == "added":
+        response.headers["Location"] = f"/documents/{source}"
+    else:
+        response.status_code = 200
+    return WriteOut(
+        source=source,
+        status=outcome.status,
+        sentences=outcome.sentences,
+        document=DocumentOut.of(entry) if entry else None,
+    )
+
+
+@router.get("/documents", response_model=DocumentList, responses=_ERRORS)
+async def list_documents(service: DocumentsServiceDep) -> DocumentList:
+    """Every document in the index, as stored in Chroma now."""
+    docs = await run_in_threadpool(service.list)
+    return DocumentList(count=len(docs), documents=[DocumentOut.of(d) for d in docs])
+
+
+@router.get("/documents/{source}", response_model=DocumentOut, responses=_ERRORS)
+async def get_document(source: str, service: DocumentsServiceDep) -> DocumentOut:
+    """One document's manifest entry (its sentences: `GET /sources/{source}`)."""
+    return DocumentOut.of(await run_in_threadpool(service.get, source))
+
+
+@router.delete("/documents/{source}", response_model=WriteOut, responses=_ERRORS)
+async def delete_document(source: str, service: DocumentsServiceDep) -> WriteOut:
+    """Remove a document and all its sentences."""
+    outcome = await run_in_threadpool(service.delete, source)
+    return WriteOut(source=source, status=outcome.status, sentences=0)

@@ -1,0 +1,122 @@
+"""Adding, listing and removing documents through the API: the CLI's ingestion, over HTTP.
+
+The same :class:`ingest.pipeline.Ingester` as ``python -m ingest`` does the work, so the
+API is idempotent the same way (content hash: unchanged, replaced, added) and a failed
+write leaves the index as it was (versioned writes, see ``service.index.store``).
+Writes are serialised within a process; after one, this process's snapshot is refreshed
+at once, and other processes see it at their next refresh check.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from ingest.loaders import DocumentError, validate_source_name
+from ingest.pipeline import Ingester, Outcome
+from service.container import Container
+from service.errors import ApiError
+from service.index.store import DocumentEntry, IndexUnavailable
+
+
+class DocumentsService:
+    def __init__(self, container: Container) -> None:
+        self.container = container
+        self.settings = container.settings
+        self._write_lock = threading.Lock()
+
+    # -- checks that need no index --------------------------------------------------------
+    def check_name(self, source: str) -> str:
+        """400 for a name that is not a plain file name; 415 for a type not indexed."""
+        suffix = Path(source).suffix.lower()
+        try:  # with its own suffix allowed, only the name itself can fail
+            validate_source_name(source, [suffix] if suffix else [""])
+        except DocumentError as exc:
+            raise ApiError(400, str(exc), "invalid_source") from exc
+        if suffix not in self.settings.ingest.suffixes:
+            raise ApiError(
+                415,
+                f"unsupported file type {suffix or '(none)'!r} for {source!r}: accepted are "
+                + ", ".join(self.settings.ingest.suffixes),
+            )
+        return source
+
+    def check_content_type(self, content_type: str | None) -> None:
+        media = (content_type or "application/octet-stream").split(";")[0].strip().lower()
+        if media not in self.settings.documents.content_types:
+            raise ApiError(
+                415,
+                f"unsupported media type {media!r}: accepted are "
+                + ", ".join(self.settings.documents.content_types),
+            )
+
+    def check_size(self, size: int) -> None:
+        limit = self.settings.ingest.max_document_bytes
+        if size > limit:
+            raise ApiError(413, f"the document is {size} bytes; the limit is {limit} bytes")
+
+    # -- operations (blocking: run them in a worker thread) --------------------------------
+    def _ingester(self) -> Ingester:
+        state = self.container.state()
+        return Ingester(state.store, self.container.embedder, self.settings.ingest)
+
+    def put(self, source: str, data: bytes) -> tuple[Outcome, DocumentEntry | None]:
+        self.check_name(source)
+        self.check_size(len(data))
+        with self._write_lock:
+            ingester = self._ingester()
+            known = ingester.store.documents()
+            if source not in known and len(known) >= self.settings.documents.max_documents:
+                raise ApiError(
+                    409,
+                    f"the index holds {len(known)} documents, the most allowed "
+                    f"(documents.max_documents); remove one first",
+                    "index_full",
+                )
+            try:
+                outcome = ingester.ingest_bytes(source, data)
+            except DocumentError as exc:
+                raise ApiError(422, str(exc), "invalid_document") from exc
+            except (ApiError, IndexUnavailable):
+                raise
+            except Exception as exc:
+                self._raise_if_chroma_down(exc)
+                raise
+            self.container.state().invalidate()
+            entry = ingester.store.documents().get(source)
+        return outcome, entry
+
+    def delete(self, source: str) -> Outcome:
+        self.check_name(source)
+        with self._write_lock:
+            ingester = self._ingester()
+            try:
+                outcome = ingester.remove(source)
+            except IndexUnavailable:
+                raise
+            except Exception as exc:
+                self._raise_if_chroma_down(exc)
+                raise
+            self.container.state().invalidate()
+        if outcome.status != "removed":
+            raise ApiError(404, f"unknown document {source!r}")
+        return outcome
+
+    def list(self) -> list[DocumentEntry]:
+        """Straight from Chroma's manifest, not this process's snapshot: what is stored now."""
+        docs = self.container.state().store.documents()
+        return [docs[s] for s in sorted(docs)]
+
+    def get(self, source: str) -> DocumentEntry:
+        self.check_name(source)
+        entry = self.container.state().store.documents().get(source)
+        if entry is None:
+            raise ApiError(404, f"unknown document {source!r}")
+        return entry
+
+    def _raise_if_chroma_down(self, exc: Exception) -> None:
+        """Writes are not wrapped like reads: tell "Chroma is down" (503) from a bug (500)."""
+        try:
+            self.container.state().store.heartbeat()
+        except IndexUnavailable as down:
+            raise down from exc
