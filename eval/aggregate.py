@@ -100,11 +100,15 @@ def totals(rows: Sequence[dict[str, Any]], baseline_names: Sequence[str]) -> dic
         parts = groups(mode_rows, "part")
         out["service"][mode] = {p: summarise(rs) for p, rs in sorted(parts.items())}
         out["service"][mode]["all"] = summarise(mode_rows)
-        out["by_tag"][mode] = {t: summarise(rs) for t, rs in sorted(groups(mode_rows, "tags").items())}
+        out["by_tag"][mode] = {
+            t: summarise(rs) for t, rs in sorted(groups(mode_rows, "tags").items())
+        }
     first_mode = sorted({r["mode"] for r in rows})[:1]
     base_rows = [r for r in rows if r["mode"] in first_mode]
     for name in baseline_names:
         parts = groups(base_rows, "part")
-        out["baselines"][name] = {p: summarise_baseline(rs, name) for p, rs in sorted(parts.items())}
+        out["baselines"][name] = {
+            p: summarise_baseline(rs, name) for p, rs in sorted(parts.items())
+        }
         out["baselines"][name]["all"] = summarise_baseline(base_rows, name)
     return out

@@ -76,7 +76,9 @@ def collapse(text: str) -> str:
     return " ".join(text.split())
 
 
-def gold_keys_in(chunk: Chunk, case: Case, sentence_text: Callable[[str, int], str | None]) -> set[Key]:
+def gold_keys_in(
+    chunk: Chunk, case: Case, sentence_text: Callable[[str, int], str | None]
+) -> set[Key]:
     """The case's gold sentences that ``chunk`` contains (see the module docstring)."""
     found: set[Key] = set()
     for group in case.evidence:
@@ -111,16 +113,21 @@ class LlamaIndexBaseline(Baseline):
     """``VectorStoreIndex`` over the corpus files; ``chunk_size=None`` keeps the defaults."""
 
     def __init__(
-        self, name: str, corpus_dir: Path, embed_model: BaseEmbedding, top_k: int,
+        self,
+        name: str,
+        corpus_dir: Path,
+        embed_model: BaseEmbedding,
+        top_k: int,
         chunk_size: int | None = None,
     ) -> None:
         from llama_index.core import SimpleDirectoryReader, VectorStoreIndex
         from llama_index.core.node_parser import SentenceSplitter
+        from llama_index.core.schema import TransformComponent
 
         self.name = name
         self.top_k = top_k
         docs = SimpleDirectoryReader(str(corpus_dir)).load_data()
-        transformations = None
+        transformations: list[TransformComponent] | None = None
         if chunk_size is not None:
             transformations = [SentenceSplitter(chunk_size=chunk_size, chunk_overlap=16)]
         self.index = VectorStoreIndex.from_documents(
@@ -148,7 +155,9 @@ class BM25Baseline(Baseline):
         self._stemmer = Stemmer.Stemmer("english")
         self._bm25 = bm25s.BM25()
         corpus = bm25s.tokenize(
-            [c.text for c in self.chunks], stopwords="en", stemmer=self._stemmer,
+            [c.text for c in self.chunks],
+            stopwords="en",
+            stemmer=self._stemmer,
             show_progress=False,
         )
         self._bm25.index(corpus, show_progress=False)

@@ -64,6 +64,11 @@ class Case(BaseModel):
     answerable: bool
     answers: list[list[str]] = Field(default_factory=list)
     evidence: list[list[GoldSentence]] = Field(default_factory=list)
+    related: list[GoldSentence] = Field(
+        default_factory=list,
+        description="Sentences that are also right to cite but not needed (e.g. the other "
+        "statements of the speaker asked about): citing them does not lower precision.",
+    )
     tags: list[str] = Field(default_factory=list)
     part: str = Field("", exclude=True, description="dev or holdout; set by the loader")
 
@@ -74,7 +79,7 @@ class Case(BaseModel):
             raise ValueError(f"unknown tags {sorted(unknown)}")
         if self.answerable and not self.evidence:
             raise ValueError("an answerable case needs at least one gold evidence set")
-        if not self.answerable and (self.evidence or self.answers):
+        if not self.answerable and (self.evidence or self.answers or self.related):
             raise ValueError("an unanswerable case has no gold answers or evidence")
         if any(not group for group in self.answers) or any(not s for s in self.evidence):
             raise ValueError("empty alias group or empty evidence set")
@@ -88,10 +93,19 @@ class Case(BaseModel):
     def gold_union(self) -> set[tuple[str, int]]:
         return {g.key for group in self.evidence for g in group}
 
+    @property
+    def acceptable(self) -> set[tuple[str, int]]:
+        """Every sentence it is right to cite: the gold sets and the related sentences."""
+        return self.gold_union | {g.key for g in self.related}
+
+    def gold_sentences(self) -> list[GoldSentence]:
+        return [g for group in self.evidence for g in group] + list(self.related)
+
     def to_json(self) -> str:
         data = self.model_dump(exclude_defaults=False)
-        if not data["history"]:
-            del data["history"]
+        for optional in ("history", "related"):
+            if not data[optional]:
+                del data[optional]
         return json.dumps(data, ensure_ascii=False)
 
 

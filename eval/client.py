@@ -12,7 +12,7 @@ import time
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -27,15 +27,11 @@ class Reply:
     latency_ms: float  # wall clock around the request, as a client sees it
 
 
-class HTTPLike(Protocol):
-    def get(self, url: str, **kwargs: Any) -> httpx.Response: ...
-    def post(self, url: str, **kwargs: Any) -> httpx.Response: ...
-
-
 class ServiceClient:
-    """The calls the eval makes, over anything with httpx's ``get``/``post``."""
+    """The calls the eval makes, over an ``httpx.Client`` or a Starlette ``TestClient``
+    (typed ``Any``: the two share ``get``/``post`` but no declared type)."""
 
-    def __init__(self, http: HTTPLike, where: str) -> None:
+    def __init__(self, http: Any, where: str) -> None:
         self.http = http
         self.where = where  # "in-process" or the base URL, for the report
         self._sentence = lru_cache(maxsize=4096)(self._fetch_sentence)
@@ -68,7 +64,13 @@ class ServiceClient:
 
 
 class InProcess(AbstractContextManager["InProcess"]):
-    """The app built from settings, with its lifespan running, behind a TestClient."""
+    """The app built from settings, with its lifespan running, behind a TestClient.
+
+    The app does not index on start-up (``make run`` runs the ingester first), so the
+    default corpus is indexed here into ``settings``' data folder before the app starts,
+    the way ``python -m ingest`` does it (unchanged files are skipped). The app's own
+    embedder is reused, so the model is loaded once.
+    """
 
     def __init__(self, settings: Settings) -> None:
         from fastapi.testclient import TestClient
@@ -76,10 +78,27 @@ class InProcess(AbstractContextManager["InProcess"]):
         from service.app import create_app
 
         self.settings = settings
-        self._test_client = TestClient(create_app(settings), raise_server_exceptions=False)
+        self.app = create_app(settings)
+        self.embedder = self.app.state.container.embedder
+        self._test_client = TestClient(self.app, raise_server_exceptions=False)
         self.client = ServiceClient(self._test_client, "in-process")
+        self.index_summary = ""
+
+    def index_corpus(self) -> str:
+        from ingest.loaders import find_documents
+        from ingest.pipeline import Ingester
+        from service.index.store import IndexStore, make_client
+
+        s = self.settings
+        store = IndexStore(make_client(s), s.chroma.collection, self.embedder.name)
+        files = find_documents([s.data.corpus_dir], s.ingest.suffixes)
+        summary = Ingester(store, self.embedder, s.ingest).ingest_paths(files)
+        if summary.count("failed"):
+            raise RuntimeError(f"indexing the corpus failed: {summary.line()}")
+        return summary.line()
 
     def __enter__(self) -> InProcess:
+        self.index_summary = self.index_corpus()
         self._test_client.__enter__()
         return self
 

@@ -19,23 +19,41 @@ from typing import Any
 SentenceTable = dict[str, dict[int, str]]
 
 
-def default_corpus_dir() -> Path:
+def from_ingest(corpus_dir: Path | None = None, exact: bool = True) -> SentenceTable:
+    """Number the sentences of every corpus file the way the ingester does.
+
+    ``exact`` runs the ingester's own preparation (``Ingester.prepare``: decoding, cleaning,
+    splitting, and the embedding-based drop of unrelated closing teasers), which loads the
+    embedding model; without it, only decoding, cleaning and splitting run (no model; the
+    numbering is the same except that closing teasers are still there).
+    """
     from service.settings import Settings
 
-    return Settings().data.corpus_dir
+    settings = Settings()
+    corpus_dir = corpus_dir or settings.data.corpus_dir
+    files = sorted(
+        p for p in corpus_dir.iterdir() if p.is_file() and p.suffix in settings.ingest.suffixes
+    )
+    table: SentenceTable = {}
+    if exact:
+        from ingest.pipeline import Ingester
+        from service.components.embeddings import make_embedder
 
+        embedder = make_embedder(settings.embedding, settings.llm)
+        # prepare() reads, cleans, splits and embeds; it never touches the store.
+        ingester = Ingester(None, embedder, settings.ingest)  # type: ignore[arg-type]
+        for path in files:
+            doc = ingester.prepare(path.name, path.read_bytes())
+            table[path.name] = {s.number: s.text for s in doc.sentences}
+        return table
 
-def from_ingest(corpus_dir: Path | None = None) -> SentenceTable:
-    """Number the sentences of every corpus file the way the ingester does."""
     from ingest.cleaning import clean
+    from ingest.loaders import to_text
     from ingest.sentences import split_sentences
 
-    corpus_dir = corpus_dir or default_corpus_dir()
-    table: SentenceTable = {}
-    for path in sorted(p for p in corpus_dir.iterdir() if p.is_file()):
-        text = path.read_text(encoding="utf-8")
-        sentences = split_sentences(text, clean(text).prose)
-        table[path.name] = {s.number: s.text for s in sentences}
+    for path in files:
+        text = to_text(path.name, path.read_bytes())
+        table[path.name] = {s.number: s.text for s in split_sentences(text, clean(text).prose)}
     return table
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from eval.text import (
-    content_tokens,
     contains_phrase,
+    content_tokens,
     key_terms,
     markers,
     normalise,
@@ -84,20 +85,23 @@ def check_citations(
     return out
 
 
-def citation_id_metrics(cited: set[Key], gold_sets: Sequence[set[Key]]) -> dict[str, float]:
+def citation_id_metrics(
+    cited: AbstractSet[Key], gold_sets: Sequence[set[Key]], related: AbstractSet[Key] = frozenset()
+) -> dict[str, float]:
     """ID-level precision and recall of the cited sentences.
 
-    precision: share of cited sentences that belong to some acceptable gold set (citing a
-    second source for the same fact is not an error). recall: share of the best-matching
+    precision: share of cited sentences that belong to some acceptable gold set or to the
+    case's related sentences (citing a second source for the same fact, or another statement
+    of the speaker asked about, is not an error). recall: share of the best-matching
     gold set that is cited (the set that the citations cover best). source_recall: share of
     the sources named in the gold sets that are cited at least once (for facts reported by
     several sources: did the answer cite all of them?).
     """
     union = set().union(*gold_sets) if gold_sets else set()
-    precision = len(cited & union) / len(cited) if cited else 0.0
+    precision = len(cited & (union | related)) / len(cited) if cited else 0.0
     recall = max((len(cited & s) / len(s) for s in gold_sets if s), default=0.0)
     gold_sources = {src for src, _ in union}
-    cited_sources = {src for src, _ in cited & union}
+    cited_sources = {src for src, _ in set(cited) & union}
     source_recall = len(cited_sources) / len(gold_sources) if gold_sources else 0.0
     f1 = _f1(precision, recall)
     return {

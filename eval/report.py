@@ -65,23 +65,31 @@ def retrieval_table(totals: dict[str, Any]) -> Table:
     for mode, parts in totals["service"].items():
         for part, s in parts.items():
             rows.append(
-                [f"service ({mode})", part, fmt(s.get("n_mrr", 0)),
-                 *(fmt(s.get(k)) for k in ks), fmt(s.get("server_p50_ms"), "_ms")]
+                [
+                    f"service ({mode})",
+                    part,
+                    fmt(s.get("n_mrr", 0)),
+                    *(fmt(s.get(k)) for k in ks),
+                    fmt(s.get("server_p50_ms"), "_ms"),
+                ]
             )
     for name, parts in totals["baselines"].items():
         for part, s in parts.items():
             rows.append(
-                [name, part, fmt(s["cases"]), *(fmt(s.get(k)) for k in ks),
-                 fmt(s.get("latency_p50_ms"), "_ms")]
+                [
+                    name,
+                    part,
+                    fmt(s["cases"]),
+                    *(fmt(s.get(k)) for k in ks),
+                    fmt(s.get("latency_p50_ms"), "_ms"),
+                ]
             )
     return header, rows
 
 
 def tag_table(by_tag: dict[str, Any]) -> Table:
     header = ["tag", *(label for label, _ in TAG_COLUMNS)]
-    rows = [
-        [tag, *(fmt(s.get(key), key) for _, key in TAG_COLUMNS)] for tag, s in by_tag.items()
-    ]
+    rows = [[tag, *(fmt(s.get(key), key) for _, key in TAG_COLUMNS)] for tag, s in by_tag.items()]
     return header, rows
 
 
@@ -121,7 +129,9 @@ def why(row: dict[str, Any]) -> str:
     elif row["outcome"] == "wrong" and not row["answerable"]:
         reasons.append("answered a question it should refuse")
     elif row["outcome"] == "wrong":
-        reasons.append(f"gold answer missing (answer recall {fmt(row['metrics'].get('answer_recall'))})")
+        reasons.append(
+            f"gold answer missing (answer recall {fmt(row['metrics'].get('answer_recall'))})"
+        )
     if row.get("invalid_citations"):
         reasons.append(f"invalid citations {row['invalid_citations']}")
     if (row.get("metrics", {}).get("dangling_markers") or 0) > 0:
@@ -141,11 +151,14 @@ def failed_markdown(rows: Sequence[dict[str, Any]], gold: dict[str, list[list[st
             out.append(f"- **standalone**: {r['standalone_question']}")
         out.append(f"- **answer** (refused={r.get('refused')}): {r.get('answer', '')}")
         for c in r.get("citations", []):
-            out.append(f"  - [{c.get('id')}] `{c.get('source')}:{c.get('sentence')}` {c.get('text', '')}")
+            out.append(
+                f"  - [{c.get('id')}] `{c.get('source')}:{c.get('sentence')}` {c.get('text', '')}"
+            )
         if gold.get(r["id"]):
-            out.append("- **gold evidence**: " + " or ".join(
-                "{" + ", ".join(s) + "}" for s in gold[r["id"]]
-            ))
+            out.append(
+                "- **gold evidence**: "
+                + " or ".join("{" + ", ".join(s) + "}" for s in gold[r["id"]])
+            )
         out.append("")
     return "\n".join(out) if out else "None."
 
@@ -175,7 +188,9 @@ def plots(totals: dict[str, Any], rows: Sequence[dict[str, Any]]) -> dict[str, s
         for i, key in enumerate(keys):
             values = [by_tag[t].get(key) or 0.0 for t in tags]
             ax.bar([x + i * width for x in range(len(tags))], values, width, label=key)
-        ax.set_xticks([x + 0.4 - width / 2 for x in range(len(tags))], tags, rotation=30, ha="right")
+        ax.set_xticks(
+            [x + 0.4 - width / 2 for x in range(len(tags))], tags, rotation=30, ha="right"
+        )
         ax.set_ylim(0, 1.05)
         ax.set_title(f"Metrics by tag ({mode})")
         ax.legend(loc="lower right", fontsize=8)
@@ -196,9 +211,16 @@ def plots(totals: dict[str, Any], rows: Sequence[dict[str, Any]]) -> dict[str, s
 
     fig, ax = plt.subplots(figsize=(7, 3.5))
     for mode, parts in totals["service"].items():
-        ax.plot(KS, [parts["all"].get(f"hit@{k}") or 0 for k in KS], marker="o", label=f"service ({mode})")
+        ax.plot(
+            KS,
+            [parts["all"].get(f"hit@{k}") or 0 for k in KS],
+            marker="o",
+            label=f"service ({mode})",
+        )
     for name, parts in totals["baselines"].items():
-        ax.plot(KS, [parts["all"].get(f"hit@{k}") or 0 for k in KS], marker="x", ls="--", label=name)
+        ax.plot(
+            KS, [parts["all"].get(f"hit@{k}") or 0 for k in KS], marker="x", ls="--", label=name
+        )
     ax.set_xlabel("k (sentences for the service, chunks for baselines)")
     ax.set_ylabel("hit@k")
     ax.set_ylim(0, 1.05)
@@ -240,13 +262,18 @@ def write_reports(out_dir: Path, results: dict[str, Any], latest: Path | None) -
         "</style></head><body>",
         f"<h1>Eval report {html.escape(meta['started'])}</h1>",
         f"<pre>{html.escape(_meta_lines(meta))}</pre>",
-        "<h2>Summary</h2>", to_html(summary),
-        "<h2>Retrieval: service vs baselines</h2>", to_html(retrieval),
+        "<h2>Summary</h2>",
+        to_html(summary),
+        "<h2>Retrieval: service vs baselines</h2>",
+        to_html(retrieval),
         f"<img src='data:image/png;base64,{images['retrieval']}'>",
     ]
     for mode, by_tag in totals["by_tag"].items():
-        h += [f"<h2>By tag ({html.escape(mode)})</h2>", to_html(tag_table(by_tag)),
-              f"<img src='data:image/png;base64,{images[f'tags_{mode}']}'>"]
+        h += [
+            f"<h2>By tag ({html.escape(mode)})</h2>",
+            to_html(tag_table(by_tag)),
+            f"<img src='data:image/png;base64,{images[f'tags_{mode}']}'>",
+        ]
     h += ["<h2>Latency</h2>", f"<img src='data:image/png;base64,{images['latency']}'>"]
     h += ["<h2>LLM-judged metrics</h2>", f"<pre>{html.escape(_judge_text(judge))}</pre>"]
     h += ["<h2>Failed cases</h2>", f"<pre>{html.escape(failed_markdown(rows, gold))}</pre>"]
@@ -255,21 +282,23 @@ def write_reports(out_dir: Path, results: dict[str, Any], latest: Path | None) -
 
     if latest is not None:
         latest.write_text(
-            "\n".join([
-                "# Latest eval summary",
-                "",
-                "Written by `make eval` (`python -m eval run`); metrics are defined in "
-                "[eval/README.md](../README.md). Full report: `eval/reports/<timestamp>/`.",
-                "",
-                _meta_lines(meta),
-                "",
-                to_markdown(summary),
-                "",
-                "## Retrieval: service vs baselines (answerable cases)",
-                "",
-                to_markdown(retrieval),
-                "",
-            ]),
+            "\n".join(
+                [
+                    "# Latest eval summary",
+                    "",
+                    "Written by `make eval` (`python -m eval run`); metrics are defined in "
+                    "[eval/README.md](../README.md). Full report: `eval/reports/<timestamp>/`.",
+                    "",
+                    _meta_lines(meta),
+                    "",
+                    to_markdown(summary),
+                    "",
+                    "## Retrieval: service vs baselines (answerable cases)",
+                    "",
+                    to_markdown(retrieval),
+                    "",
+                ]
+            ),
             encoding="utf-8",
         )
 

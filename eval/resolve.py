@@ -55,28 +55,21 @@ def resolve_cases(cases: list[Case], table: SentenceTable) -> tuple[list[Move], 
     moves: list[Move] = []
     problems: list[Problem] = []
     for case in cases:
-        for group in case.evidence:
-            for gold in group:
-                if gold.source not in table:
-                    problems.append(Problem(case.id, gold.source, gold.quote, "unknown source"))
-                    continue
-                found = locate(table, gold)
-                if not found:
-                    problems.append(
-                        Problem(case.id, gold.source, gold.quote, "quote found in no sentence")
-                    )
-                elif len(found) > 1:
-                    problems.append(
-                        Problem(
-                            case.id,
-                            gold.source,
-                            gold.quote,
-                            f"quote is ambiguous: sentences {found}; make it longer",
-                        )
-                    )
-                elif found[0] != gold.sentence:
+        for gold in case.gold_sentences():
+            if gold.source not in table:
+                problems.append(Problem(case.id, gold.source, gold.quote, "unknown source"))
+                continue
+            found = locate(table, gold)
+            if not found:
+                detail = "quote found in no sentence"
+            elif len(found) > 1:
+                detail = f"quote is ambiguous: sentences {found}; make it longer"
+            else:
+                if found[0] != gold.sentence:
                     moves.append(Move(case.id, gold.source, gold.quote, gold.sentence, found[0]))
                     gold.sentence = found[0]
+                continue
+            problems.append(Problem(case.id, gold.source, gold.quote, detail))
     return moves, problems
 
 

@@ -48,7 +48,9 @@ def ask_payload(case: Case, mode: str, top_k: int | None = None) -> dict[str, An
     return payload
 
 
-def evaluate_case(client: ServiceClient, case: Case, mode: str, depth: int = max(KS)) -> dict[str, Any]:
+def evaluate_case(
+    client: ServiceClient, case: Case, mode: str, depth: int = max(KS)
+) -> dict[str, Any]:
     """Ask the service one case and score the reply."""
     row: dict[str, Any] = {
         "id": case.id,
@@ -95,13 +97,13 @@ def evaluate_case(client: ServiceClient, case: Case, mode: str, depth: int = max
     if not refused:
         checks = check_citations(citations, client.sentence)
         row["invalid_citations"] = [c.id for c in checks if not c.valid]
-        m["citation_validity"] = (
-            sum(c.valid for c in checks) / len(checks) if checks else None
-        )
+        m["citation_validity"] = sum(c.valid for c in checks) / len(checks) if checks else None
         m.update(claim_metrics(answer, checks))
         row["answer_words"] = answer_words(answer)
         if case.answerable:
-            m.update(citation_id_metrics({c.key for c in checks}, case.gold_sets))
+            cited = {c.key for c in checks}
+            related = case.acceptable - case.gold_union
+            m.update(citation_id_metrics(cited, case.gold_sets, related))
             if not any(t == "multi-source" for t in case.tags):
                 m.pop("source_recall", None)
     correct = False

@@ -1,0 +1,1 @@
+"""The evaluation set and runner: retrieval, citation, answer and abstention metrics."""

@@ -1,0 +1,260 @@
+"""``python -m eval run`` and ``python -m eval resolve``: the command line of the eval."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from eval.cases import DEFAULT_CASE_FILES, EVAL_DIR, Case, load_cases
+from eval.client import InProcess, OverHTTP, ServiceClient
+
+REPORTS_DIR = EVAL_DIR / "reports"
+LATEST = REPORTS_DIR / "latest.md"
+NO_LLM = "skipped: no LLM configured (set NEWSQA_LLM__BASE_URL or OPENAI_API_KEY)"
+
+
+@dataclass
+class EvalOptions:
+    modes: list[str] = field(default_factory=lambda: ["extractive"])
+    url: str | None = None
+    case_files: Sequence[Path] = DEFAULT_CASE_FILES
+    baselines: bool = True
+    judge: str = "auto"  # auto | on | off
+    data_dir: Path | None = None  # in-process index folder (default: a fresh temporary one)
+    progress: bool = True
+
+
+def _settings(data_dir: Path | None) -> Any:
+    from service.settings import Settings
+
+    settings = Settings()
+    if data_dir is not None:
+        settings.data.dir = data_dir
+        settings.chroma.path = None
+    return settings
+
+
+@contextmanager
+def open_service(opts: EvalOptions) -> Iterator[tuple[ServiceClient, Any, Any]]:
+    """The service to evaluate, the settings the eval reads (LLM, embeddings, corpus), and
+    an embedder for the baselines (the app's own when in-process, else a new one)."""
+    if opts.url:
+        settings = _settings(None)
+        with OverHTTP(opts.url) as remote:
+            yield remote.client, settings, None
+        return
+    with tempfile.TemporaryDirectory(prefix="newsqa-eval-") as tmp:
+        settings = _settings(opts.data_dir or Path(tmp))
+        with InProcess(settings) as local:
+            yield local.client, settings, local.embedder
+
+
+def check_gold(cases: list[Case], table: dict[str, dict[int, str]]) -> list[str]:
+    """Re-resolve gold numbers against the service's numbering, in memory; return warnings."""
+    from eval.resolve import resolve_cases
+
+    moves, problems = resolve_cases(cases, table)
+    notes = [f"gold sentence moved (run `python -m eval resolve`): {m}" for m in moves]
+    notes += [f"gold sentence not found: {p}" for p in problems]
+    return notes
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            cwd=EVAL_DIR,
+            timeout=5,
+            check=False,
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            cwd=EVAL_DIR,
+            timeout=5,
+            check=False,
+        )
+        return out.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+    except OSError:
+        return ""
+
+
+def evaluate(opts: EvalOptions) -> dict[str, Any]:
+    """Run the eval and return the results (what ``results.json`` holds)."""
+    from eval.aggregate import totals
+    from eval.corpus import from_api
+    from eval.runner import run_cases
+
+    cases = load_cases(opts.case_files)
+    started = datetime.now().astimezone()
+    t0 = time.perf_counter()
+    notes: list[str] = []
+    with open_service(opts) as (client, settings, embedder):
+        table = from_api(client.get_json)
+        notes += check_gold(cases, table)
+        modes = list(dict.fromkeys(opts.modes))
+        if "llm" in modes and not opts.url and not settings.llm.configured:
+            notes.append(f"llm mode {NO_LLM}")
+            modes.remove("llm")
+        baselines = []
+        if opts.baselines:
+            from eval.baselines import build_baselines
+            from service.components.embeddings import make_embedder
+
+            embedder = embedder or make_embedder(settings.embedding, settings.llm)
+            baselines = build_baselines(settings.data.corpus_dir, embedder, table)
+        rows = run_cases(client, cases, modes, baselines, progress=opts.progress)
+        where = client.where
+    for note in notes:
+        print(note, file=sys.stderr)
+
+    gold = {
+        c.id: {
+            "answers": c.answers,
+            "texts": [table.get(g.source, {}).get(g.sentence, "") for s in c.evidence for g in s],
+            "gold": [[f"{g.source}:{g.sentence}" for g in s] for s in c.evidence],
+        }
+        for c in cases
+    }
+    judge: dict[str, Any]
+    if opts.judge == "off":
+        judge = {"skipped": "switched off (--judge off)"}
+    elif not settings.llm.configured:
+        judge = {"skipped": NO_LLM.removeprefix("skipped: ")}
+        print(f"LLM-judged metrics {NO_LLM}", file=sys.stderr)
+    else:
+        from eval.judge import judge_rows, openai_complete
+
+        judge = judge_rows(openai_complete(settings.llm), rows, gold, progress=opts.progress)
+
+    return {
+        "run": {
+            "started": started.isoformat(timespec="seconds"),
+            "seconds": round(time.perf_counter() - t0, 1),
+            "service": where,
+            "modes": ", ".join(modes),
+            "cases": f"{len(cases)} ({', '.join(str(p) for p in opts.case_files)})",
+            "commit": git_commit(),
+            "embedding": settings.embedding.mode,
+            "llm": settings.llm.model if settings.llm.configured else "not configured",
+            "notes": "; ".join(notes),
+            "settings": settings.model_dump(mode="json"),
+        },
+        "totals": totals(rows, [b.name for b in baselines]),
+        "judge": judge,
+        "case_index": [{"id": k, **v} for k, v in gold.items()],
+        "cases": rows,
+    }
+
+
+def _run(args: argparse.Namespace) -> int:
+    from eval.report import summary_table, to_markdown, write_reports
+
+    opts = EvalOptions(
+        modes=[m for spec in args.mode for m in spec.split(",") if m] or ["extractive"],
+        url=args.url,
+        case_files=[Path(p) for p in args.cases] if args.cases else DEFAULT_CASE_FILES,
+        baselines=not args.no_baselines,
+        judge=args.judge,
+        data_dir=Path(args.data_dir) if args.data_dir else None,
+        progress=not args.quiet,
+    )
+    bad = set(opts.modes) - {"extractive", "llm"}
+    if bad:
+        print(f"unknown mode(s) {sorted(bad)}: use extractive and/or llm", file=sys.stderr)
+        return 2
+    results = evaluate(opts)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    out_dir = Path(args.out) if args.out else REPORTS_DIR / stamp
+    default_set = not args.cases
+    write_reports(out_dir, results, LATEST if default_set and not args.no_latest else None)
+    print(to_markdown(summary_table(results["totals"])))
+    print(f"\nreport: {out_dir / 'report.md'}  ({out_dir / 'report.html'})")
+    return 0
+
+
+def _resolve(args: argparse.Namespace) -> int:
+    from eval.corpus import from_api, from_ingest
+    from eval.resolve import resolve_files
+
+    paths = [Path(p) for p in args.cases] if args.cases else list(DEFAULT_CASE_FILES)
+    if args.url or args.source == "app":
+        opts = EvalOptions(url=args.url, data_dir=Path(args.data_dir) if args.data_dir else None)
+        with open_service(opts) as (client, _, _):
+            table = from_api(client.get_json)
+    else:
+        table = from_ingest(exact=not args.fast)
+    moves, problems = resolve_files(paths, table, write=not args.check)
+    for m in moves:
+        print(("would move: " if args.check else "moved: ") + str(m))
+    for p in problems:
+        print(f"PROBLEM: {p}", file=sys.stderr)
+    n = sum(len(load_cases([p])) for p in paths)
+    print(f"{n} cases, {len(moves)} gold sentences moved, {len(problems)} problems")
+    if problems:
+        return 1
+    return 1 if args.check and moves else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eval", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the eval and write a report")
+    run.add_argument(
+        "--mode",
+        action="append",
+        default=[],
+        help="extractive (default) and/or llm; repeat or comma-separate",
+    )
+    run.add_argument("--url", help="evaluate a running service (default: in-process)")
+    run.add_argument(
+        "--cases", action="append", help="JSONL case file (repeatable; default: dev + holdout)"
+    )
+    run.add_argument("--out", help="report folder (default: eval/reports/<timestamp>/)")
+    run.add_argument("--no-baselines", action="store_true", help="skip the baselines")
+    run.add_argument(
+        "--judge",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="LLM-judged metrics: auto = when an LLM is configured",
+    )
+    run.add_argument("--data-dir", help="in-process index folder (default: a fresh temp dir)")
+    run.add_argument("--no-latest", action="store_true", help="do not update reports/latest.md")
+    run.add_argument("--quiet", action="store_true", help="no progress bars")
+    run.set_defaults(func=_run)
+
+    res = sub.add_parser("resolve", help="re-derive gold sentence numbers from their quotes")
+    res.add_argument(
+        "--source",
+        choices=["ingest", "app"],
+        default="ingest",
+        help="numbering from the ingester (default) or the in-process service",
+    )
+    res.add_argument("--url", help="numbering from a running service")
+    res.add_argument(
+        "--fast", action="store_true", help="skip the embedding-based teaser drop (no model load)"
+    )
+    res.add_argument("--data-dir", help="in-process index folder (with --source app)")
+    res.add_argument("--cases", action="append", help="JSONL case file (repeatable)")
+    res.add_argument(
+        "--check",
+        action="store_true",
+        help="do not rewrite; exit 1 when a number moved or a quote is lost",
+    )
+    res.set_defaults(func=_resolve)
+
+    args = parser.parse_args(argv)
+    return int(args.func(args))
