@@ -1,9 +1,9 @@
 """``python -m ingest PATH...``: index files and folders, with a progress bar and a summary.
 
-    python -m ingest data/articles            # add new, replace changed, keep unchanged
-    python -m ingest --sync data/articles     # ... and remove documents no longer there
-    python -m ingest --remove 000_x.txt       # remove one document
-    python -m ingest --check data/articles    # exit 0 if the index is up to date, 3 if not
+python -m ingest data/articles            # add new, replace changed, keep unchanged
+python -m ingest --sync data/articles     # ... and remove documents no longer there
+python -m ingest --remove 000_x.txt       # remove one document
+python -m ingest --check data/articles    # exit 0 if the index is up to date, 3 if not
 """
 
 from __future__ import annotations
@@ -40,8 +40,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ingest", description=__doc__.split("\n")[0])
     parser.add_argument("paths", nargs="*", type=Path, help="files or folders to index")
     parser.add_argument("--sync", action="store_true", help="remove documents not in PATHS")
-    parser.add_argument("--remove", nargs="+", default=[], metavar="SOURCE", help="remove documents")
-    parser.add_argument("--check", action="store_true", help="only report whether the index is stale")
+    parser.add_argument(
+        "--remove", nargs="+", default=[], metavar="SOURCE", help="remove documents"
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="only report whether the index is stale"
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

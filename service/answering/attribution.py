@@ -19,15 +19,95 @@ from service.retrieval.names import NameIndex
 from service.retrieval.text import STOPWORDS, words
 
 SPEECH_VERBS = frozenset(
-    """say says said saying tell tells told add adds added note notes noted stress stresses
-    stressed claim claims claimed state states stated remark remarks remarked describe
-    describes described characterize characterized characterised express expresses expressed
-    warn warns warned argue argues argued emphasize emphasized emphasised acknowledge
-    acknowledged insist insists insisted inform informed praise praised accuse accused
-    threaten threatened convey conveyed assert asserted indicate indicated refute refuted
-    report reported announce announced explain explained suggest suggested dismiss dismissed
-    reveal revealed write writes wrote reiterate reiterated affirm affirmed deny denied
-    confirm confirmed""".split()
+    [
+        "say",
+        "says",
+        "said",
+        "saying",
+        "tell",
+        "tells",
+        "told",
+        "add",
+        "adds",
+        "added",
+        "note",
+        "notes",
+        "noted",
+        "stress",
+        "stresses",
+        "stressed",
+        "claim",
+        "claims",
+        "claimed",
+        "state",
+        "states",
+        "stated",
+        "remark",
+        "remarks",
+        "remarked",
+        "describe",
+        "describes",
+        "described",
+        "characterize",
+        "characterized",
+        "characterised",
+        "express",
+        "expresses",
+        "expressed",
+        "warn",
+        "warns",
+        "warned",
+        "argue",
+        "argues",
+        "argued",
+        "emphasize",
+        "emphasized",
+        "emphasised",
+        "acknowledge",
+        "acknowledged",
+        "insist",
+        "insists",
+        "insisted",
+        "inform",
+        "informed",
+        "praise",
+        "praised",
+        "accuse",
+        "accused",
+        "threaten",
+        "threatened",
+        "convey",
+        "conveyed",
+        "assert",
+        "asserted",
+        "indicate",
+        "indicated",
+        "refute",
+        "refuted",
+        "report",
+        "reported",
+        "announce",
+        "announced",
+        "explain",
+        "explained",
+        "suggest",
+        "suggested",
+        "dismiss",
+        "dismissed",
+        "reveal",
+        "revealed",
+        "write",
+        "writes",
+        "wrote",
+        "reiterate",
+        "reiterated",
+        "affirm",
+        "affirmed",
+        "deny",
+        "denied",
+        "confirm",
+        "confirmed",
+    ]
 )
 _QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")
 _ACCORDING = re.compile(r"\baccording to\b", re.IGNORECASE)
@@ -36,8 +116,27 @@ _POSSESSIVE = re.compile(r"['’]s$")
 _MAX_CHAIN = 12
 # Capitalised words that are never speakers: calendar names.
 _CALENDAR = frozenset(
-    """january february march april may june july august september october november december
-    monday tuesday wednesday thursday friday saturday sunday""".split()
+    [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ]
 )
 
 
@@ -69,9 +168,7 @@ def explicit_speaker(text: str, names: NameIndex) -> str | None:
             if after:
                 return after[-1]
     tokens = unquoted.split()
-    verb_at = next(
-        (i for i, t in enumerate(tokens) if t.strip(",.;:“”\"") in SPEECH_VERBS), None
-    )
+    verb_at = next((i for i, t in enumerate(tokens) if t.strip(',.;:“”"') in SPEECH_VERBS), None)
     if verb_at is None:
         return None
     prefix = " ".join(tokens[:verb_at])

@@ -27,8 +27,11 @@ def _people(text: str, snap: CorpusSnapshot) -> list[str]:
     out: list[str] = []
     tokens = words(text)
     for i, w in enumerate(tokens):
-        if not w[:1].isupper() or w.lower() in STOPWORDS or (i == 0 and len(tokens) > 1 and
-                                                             w.lower() in {"what", "who"}):
+        if (
+            not w[:1].isupper()
+            or w.lower() in STOPWORDS
+            or (i == 0 and len(tokens) > 1 and w.lower() in {"what", "who"})
+        ):
             continue
         if len(w) >= 4 and snap.names.resolve(w):
             out.append(w)
@@ -52,8 +55,13 @@ def condense(question: str, history: tuple[Turn, ...], snap: CorpusSnapshot) -> 
         return question.strip()
     previous = next((t.content for t in reversed(history) if t.role == "user"), None)
     m = _ELLIPSIS.match(question)
-    if m and previous and not re.search(r"\b(what|who|where|when|why|how|did|does|is)\b",
-                                        m.group("subject"), re.IGNORECASE):
+    if (
+        m
+        and previous
+        and not re.search(
+            r"\b(what|who|where|when|why|how|did|does|is)\b", m.group("subject"), re.IGNORECASE
+        )
+    ):
         new_subject = m.group("subject")
         old = _people(previous, snap)
         if old:

@@ -120,8 +120,10 @@ class IndexState:
         if current is not None and not force and now - self._checked_at < self.refresh_interval_s:
             return current
         with self._lock:
-            if self._snapshot is not None and not force and now - self._checked_at < (
-                self.refresh_interval_s
+            if (
+                self._snapshot is not None
+                and not force
+                and now - self._checked_at < (self.refresh_interval_s)
             ):
                 return self._snapshot
             fingerprint = self.store.fingerprint()

@@ -197,7 +197,7 @@ class IndexStore:
             raise
         self.manifest.upsert(
             ids=[source],
-            embeddings=[[1.0]],
+            embeddings=np.ones((1, 1), dtype=np.float32),
             documents=[title or source],
             metadatas=[
                 {
@@ -221,7 +221,7 @@ class IndexStore:
         return known
 
     def _delete_where(self, where: dict[str, Any]) -> None:
-        self.sentences.delete(where=where)  # type: ignore[arg-type]
+        self.sentences.delete(where=where)
 
     # -- reads ------------------------------------------------------------------------
     @_reads_chroma

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Any
 
 from bm25s.stopwords import STOPWORDS_EN
 
@@ -12,13 +13,58 @@ _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
 _POSSESSIVE = re.compile(r"['’]s$", re.IGNORECASE)
 
 STOPWORDS: frozenset[str] = frozenset(STOPWORDS_EN) | frozenset(
-    "also would could should may might must shall can will one two just".split()
+    [
+        "also",
+        "would",
+        "could",
+        "should",
+        "may",
+        "might",
+        "must",
+        "shall",
+        "can",
+        "will",
+        "one",
+        "two",
+        "just",
+    ]
 )
 # Words that make a question a question but carry no topic: never evidence of support.
 QUESTION_WORDS: frozenset[str] = frozenset(
-    """what who whom whose which when where why how did does do say said says tell told
-    about according article articles report reported happen happened there much many
-    mention mentioned think thought""".split()
+    [
+        "what",
+        "who",
+        "whom",
+        "whose",
+        "which",
+        "when",
+        "where",
+        "why",
+        "how",
+        "did",
+        "does",
+        "do",
+        "say",
+        "said",
+        "says",
+        "tell",
+        "told",
+        "about",
+        "according",
+        "article",
+        "articles",
+        "report",
+        "reported",
+        "happen",
+        "happened",
+        "there",
+        "much",
+        "many",
+        "mention",
+        "mentioned",
+        "think",
+        "thought",
+    ]
 )
 
 
@@ -36,7 +82,7 @@ def words(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=1)
-def _stemmer():  # type: ignore[no-untyped-def]
+def _stemmer() -> Any:
     import Stemmer
 
     return Stemmer.Stemmer("english")

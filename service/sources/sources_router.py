@@ -77,7 +77,9 @@ async def get_source(source: str, container: ContainerDep) -> DocumentOut:
     )
 
 
-@router.get("/{source}/sentences/{n}", response_model=SentenceDetail, response_model_exclude_none=True)
+@router.get(
+    "/{source}/sentences/{n}", response_model=SentenceDetail, response_model_exclude_none=True
+)
 async def get_sentence(
     source: str,
     n: int,
