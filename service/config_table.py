@@ -31,6 +31,11 @@ START = "<!-- config-table:start -->"
 END = "<!-- config-table:end -->"
 README = PROJECT_ROOT / "README.md"
 ENV_PREFIX = "NEWSQA_"
+HEADING = """## Configuration
+
+Every setting is an environment variable (prefix `NEWSQA_`, `__` between levels), also
+read from a `.env` file and from a TOML file named by `NEWSQA_SETTINGS_FILE`. Lists are
+given as JSON (`NEWSQA_SERVER__CORS_ORIGINS='["https://intranet.example"]'`)."""
 NESTING = "__"
 
 
@@ -154,10 +159,9 @@ def refreshed(readme_text: str, table: str) -> str:
     start, end = readme_text.find(START), readme_text.find(END)
     if start >= 0 and end > start:
         return readme_text[:start] + section(table) + readme_text[end + len(END) :]
-    sep = "" if not readme_text or readme_text.endswith("\n\n") else "\n"
-    if readme_text and not readme_text.endswith("\n"):
-        sep = "\n\n"
-    return f"{readme_text}{sep}{section(table)}\n"
+    body = readme_text.rstrip("\n")
+    sep = "\n\n" if body else ""
+    return f"{body}{sep}{HEADING}\n\n{section(table)}\n"
 
 
 def main(argv: list[str] | None = None) -> int:

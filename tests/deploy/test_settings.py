@@ -1,0 +1,82 @@
+"""The settings tree: the README's table is generated from it; every field is described."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from pydantic import BaseModel, ValidationError
+
+from service import config_table
+from service.settings import RateLimitSettings, Settings
+
+from .support import ROOT
+
+
+def _leaves(model: type[BaseModel]) -> list[tuple[str, object]]:
+    out: list[tuple[str, object]] = []
+    for name, field in model.model_fields.items():
+        ann = field.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            out += [(f"{name}.{n}", f) for n, f in _leaves(ann)]
+        else:
+            out.append((name, field))
+    return out
+
+
+def test_readme_configuration_table_matches_the_settings_tree() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = config_table.table_in(readme)
+    assert table is not None, "README.md lacks the config-table markers"
+    assert table == config_table.markdown(), (
+        "README.md's configuration table is stale: run `python -m service.config_table --write`"
+    )
+
+
+def test_check_mode_fails_on_a_stale_table(tmp_path) -> None:
+    stale = tmp_path / "README.md"
+    stale.write_text(
+        "# x\n\n" + config_table.refreshed("", config_table.markdown()).replace("`8000`", "`9999`")
+    )
+    cmd = [sys.executable, "-m", "service.config_table", "--check", "--readme", str(stale)]
+    assert subprocess.run(cmd, cwd=ROOT, capture_output=True).returncode == 1
+    write = [sys.executable, "-m", "service.config_table", "--write", "--readme", str(stale)]
+    subprocess.run(write, cwd=ROOT, check=True)
+    assert subprocess.run(cmd, cwd=ROOT, capture_output=True).returncode == 0
+    assert stale.read_text().startswith("# x\n"), "--write must keep the rest of the file"
+    assert stale.read_text().count(config_table.START) == 1
+
+
+def test_every_setting_is_described_and_in_the_table() -> None:
+    envs = config_table.env_vars()
+    for dotted, field in _leaves(Settings):
+        assert getattr(field, "description", None), f"{dotted} has no description"
+        env = "NEWSQA_" + dotted.upper().replace(".", "__")
+        assert env in envs
+
+
+def test_env_vars_in_the_table_are_read_by_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSQA_CHROMA__MODE", "http")
+    monkeypatch.setenv("NEWSQA_CHROMA__PORT", "8123")
+    monkeypatch.setenv("NEWSQA_RATE_LIMIT__ASK", "5/minute")
+    monkeypatch.setenv("NEWSQA_AUTH__READ_KEYS", '["k1", "k2"]')
+    monkeypatch.setenv("NEWSQA_OBSERVABILITY__LOG_QUESTIONS", "true")
+    s = Settings()
+    assert (s.chroma.mode, s.chroma.port, s.rate_limit.ask) == ("http", 8123, "5/minute")
+    assert [k.get_secret_value() for k in s.auth.read_keys] == ["k1", "k2"]
+    assert s.observability.log_questions is True
+
+
+def test_secrets_are_not_shown_in_the_table_or_the_settings_repr() -> None:
+    s = Settings(auth={"admin_keys": ["hunter2-admin-key"]}, llm={"api_key": "sk-secret-123"})
+    assert "hunter2-admin-key" not in repr(s) and "sk-secret-123" not in repr(s)
+    assert "hunter2-admin-key" not in s.model_dump_json()
+    rows = {env: default for env, _, default, _ in config_table.rows()}
+    assert rows["NEWSQA_RATE_LIMIT__STORAGE_URI"] == "(secret)"
+    assert config_table.type_name(Settings.model_fields["llm"].annotation) == "LLMSettings"
+
+
+def test_malformed_rate_limit_is_refused_at_start_up() -> None:
+    with pytest.raises(ValidationError):
+        RateLimitSettings(ask="lots per minute")
