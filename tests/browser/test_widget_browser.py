@@ -277,7 +277,8 @@ WIDGET_STYLES = """() => {
   const props = ['fontFamily', 'fontSize', 'fontWeight', 'fontStyle', 'lineHeight', 'color',
     'backgroundColor', 'letterSpacing', 'textTransform', 'textAlign', 'boxSizing', 'display',
     'borderTopStyle', 'borderTopWidth', 'paddingTop', 'paddingLeft', 'marginTop', 'width',
-    'height', 'visibility', 'listStyleType'];
+    'height', 'visibility', 'listStyleType', 'textShadow', 'wordSpacing', 'fontVariant',
+    'cursor', 'whiteSpace', 'direction'];
   const sels = ['.nqa', '.launcher', '.panel', '.head', '.title', '.clear', '.close', '.log',
     '.welcome p', '.msg.user .bubble', '.msg.bot .bubble', '.text', '.text .cite', '.sources h3',
     '.sources ul', '.src-file', '.card', '.card-text', 'textarea', '.send', '.send svg'];
