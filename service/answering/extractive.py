@@ -19,21 +19,21 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from service.answering.attribution import SPEECH_VERBS
 from service.answering.base import Answer, Citation, Question
 from service.answering.support import coverage, question_keys
 from service.retrieval.hybrid import Retrieval
+from service.retrieval.text import words
 from service.settings import AnswerSettings
 
 _SAME_FACT = 0.62  # cosine above which two sentences from different files state one fact
+_WORD_BUDGET = 75  # claims are added while the answer stays within this many words
 _KEEP_RATIO = 0.55  # a claim must score at least this share of the best claim's score
 _SPEAKER_Q = re.compile(
     r"\b(?:what|how)\b.*?\b(?:did|does|has|had|do)\s+(?P<who>.+?)\s+"
     r"(?:say|said|tell|told|claim|claimed|state|stated|think|describe|described|announce|"
     r"argue|warn|stress|note|add|report|reveal|insist|emphasi[sz]e|praise|accuse|express)\b",
     re.IGNORECASE,
-)
-_POSITION_Q = re.compile(
-    r"\b(?P<who>[A-Z][\w’'-]+)['’]s\s+(?:position|view|stance|response|reaction|comments?)\b"
 )
 _LEAD_PRONOUN = re.compile(r"^(He|She)\b")
 # What kind of answer a question wants, and how a sentence that holds one looks.
@@ -73,7 +73,7 @@ class Claim:
 def speaker_of_question(question: str, retrieval: Retrieval) -> tuple[str, str] | None:
     """(canonical speaker, name as written) for "What did X say?"-like questions."""
     names = retrieval.snapshot.names
-    m = _SPEAKER_Q.search(question) or _POSITION_Q.search(question)
+    m = _SPEAKER_Q.search(question)
     if not m:
         return None
     written = [w for w in re.findall(r"[^\W\d_][\w’'-]*", m.group("who")) if len(w) >= 4]
@@ -82,6 +82,26 @@ def speaker_of_question(question: str, retrieval: Retrieval) -> tuple[str, str] 
         if canon:
             return canon, w
     return None
+
+
+def silent_speaker(question: str, retrieval: Retrieval) -> str | None:
+    """For "What did X say?": X as written, when the articles never report X speaking.
+
+    X must be known to the corpus (else the unknown-terms check answers) but appear in no
+    sentence attributed to X and in no retrieved sentence that reports speech at all.
+    """
+    speaker = speaker_of_question(question, retrieval)
+    if speaker is None:
+        return None
+    canon, written = speaker
+    snap = retrieval.snapshot
+    if canon in snap.speakers:
+        return None
+    key = f"name:{canon}"
+    for ev in retrieval.evidence:
+        if key in snap.keys_of(ev.ref.text) and set(words(ev.ref.text)) & SPEECH_VERBS:
+            return None
+    return written
 
 
 class ExtractiveAnswerer:
@@ -113,11 +133,11 @@ class ExtractiveAnswerer:
             if canon:
                 who = snap.speakers[pos]
                 if who == canon:
-                    score += 0.6
+                    score += 0.5
                     if f"name:{canon}" in snap.keys_of(s.text):
                         score += 0.1  # names the speaker: reads on its own
                 elif f"name:{canon}" not in snap.keys_of(s.text):
-                    score -= 0.3
+                    score -= 0.15
             scores[pos] = score
         return scores, speaker[1] if speaker else None
 
@@ -131,6 +151,7 @@ class ExtractiveAnswerer:
         top = scores[ranked[0]]
         floor = top * _KEEP_RATIO if top > 0 else top
         claims: list[Claim] = []
+        used_words = 0
         for pos in ranked[:30]:
             if scores[pos] < floor:
                 break
@@ -149,7 +170,11 @@ class ExtractiveAnswerer:
             if home is not None:
                 home.positions.append(pos)
             elif len(claims) < self.settings.max_claims:
+                length = len(snap.sentences[pos].text.split())
+                if claims and used_words + length > _WORD_BUDGET:
+                    continue
                 claims.append(Claim([pos], scores[pos]))
+                used_words += length
         return claims, speaker_written
 
     def compose(self, question: Question, retrieval: Retrieval) -> Answer:

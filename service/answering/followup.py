@@ -15,6 +15,12 @@ from service.index.corpus import CorpusSnapshot
 from service.retrieval.text import STOPWORDS, words
 
 _PRONOUN = re.compile(r"\b(he|she|him|his|her|hers)\b", re.IGNORECASE)
+_THING_PRONOUN = re.compile(r"\b(it|they|them|there)\b(?=[^?]*\?*\s*$)", re.IGNORECASE)
+# The first "the ..." noun phrase of a question, with a short "in/of/on/about X" tail.
+_NOUN_PHRASE = re.compile(
+    r"\bthe\s+(?:[\w’'-]+\s+){0,2}?[\w’'-]+(?:\s+(?:in|of|on|about|with)\s+(?:the\s+)?"
+    r"[A-Z][\w’'-]+)?",
+)
 _ELLIPSIS = re.compile(
     r"^\s*(?:and|but|what about|how about|and what about)\s+(?P<subject>[^?.!]+?)\s*[?.!]*\s*$",
     re.IGNORECASE,
@@ -39,13 +45,20 @@ def _people(text: str, snap: CorpusSnapshot) -> list[str]:
 
 
 def _last_person(history: tuple[Turn, ...], snap: CorpusSnapshot) -> str | None:
-    """The person most recently named by the user (then by the assistant)."""
+    """The person most recently named by the user (then by the assistant).
+
+    A person is a name the corpus reports speaking (``snap.speakers``); places and
+    organisations mentioned in passing ("the talks in Moscow") are passed over.
+    """
+    speaking = {s for s in snap.speakers if s}
     for role in ("user", "assistant"):
         for turn in reversed(history):
             if turn.role == role:
-                found = _people(turn.content, snap)
+                found = [
+                    w for w in _people(turn.content, snap) if snap.names.resolve(w) in speaking
+                ]
                 if found:
-                    return found[-1]
+                    return found[0] if role == "user" else found[-1]
     return None
 
 
@@ -77,4 +90,8 @@ def condense(question: str, history: tuple[Turn, ...], snap: CorpusSnapshot) -> 
                 standalone,
                 count=1,
             )
+    elif previous and _THING_PRONOUN.search(standalone):
+        phrase = _NOUN_PHRASE.search(previous)
+        if phrase:
+            standalone = _THING_PRONOUN.sub(phrase.group(0), standalone, count=1)
     return standalone

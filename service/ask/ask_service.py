@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from starlette.concurrency import run_in_threadpool
 
 from service.answering.base import Answer, Answerer, Question, Turn
+from service.answering.extractive import silent_speaker
 from service.answering.followup import condense
 from service.answering.support import (
     asks_for_number,
@@ -72,12 +73,24 @@ class AskService:
         return data.mode or self.settings.answer_mode
 
     # -- the pipeline -------------------------------------------------------------------
-    def _prepare(self, data: AskInput) -> tuple[Question, Retrieval, Answer | None, dict]:
+    async def _model_condense(self, data: AskInput) -> str | None:
+        """A follow-up made standalone by the answerer itself (the llm mode's model), if it
+        has an async ``condense``; None: use the rule-based ``condense``. Messages that
+        instruct the system never reach the model: the refusal gate refuses them."""
+        model_condense = getattr(self._answerer(data), "condense", None)
+        if not data.history or model_condense is None or is_instruction(data.question):
+            return None
+        standalone: str | None = await model_condense(data.question, data.history)
+        return standalone
+
+    def _prepare(
+        self, data: AskInput, condensed: str | None = None
+    ) -> tuple[Question, Retrieval, Answer | None, dict]:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         state = self.container.state()
         snap = state.snapshot()
-        standalone = condense(data.question, data.history, snap)
+        standalone = condensed or condense(data.question, data.history, snap)
         timings["condense"] = (time.perf_counter() - t0) * 1000
         question = Question(data.question, standalone, data.history, data.top_k)
         t1 = time.perf_counter()
@@ -115,8 +128,16 @@ class AskService:
             best_dense = max(best_dense, ev.dense or -1.0)
             numeric = numeric or any(ch.isdigit() for ch in ev.ref.text)
         limits = self.settings.answer
-        if best_cov < limits.min_support or best_dense < limits.min_dense_similarity:
+        worded = best_cov >= limits.min_support
+        if best_dense < limits.min_dense_similarity or (
+            not worded and best_dense < limits.confident_dense_similarity
+        ):
             return self._refuse(question, "no_evidence", REFUSAL_TEXT)
+        silent = silent_speaker(text, retrieval)
+        if silent:
+            return self._refuse(
+                question, "no_evidence", f"{REFUSAL_TEXT} They report nothing {silent} said."
+            )
         if asks_for_number(text) and not numeric:
             return self._refuse(question, "no_evidence", f"{REFUSAL_TEXT} They give no figure.")
         return None
@@ -137,7 +158,13 @@ class AskService:
     async def ask(self, data: AskInput) -> Answer:
         self.validate(data)
         started = time.perf_counter()
-        question, retrieval, refusal, timings = await run_in_threadpool(self._prepare, data)
+        condensed = await self._model_condense(data)
+        condense_ms = (time.perf_counter() - started) * 1000
+        question, retrieval, refusal, timings = await run_in_threadpool(
+            self._prepare, data, condensed
+        )
+        if condensed:
+            timings["condense"] = condense_ms
         answerer = self._answerer(data)
         t = time.perf_counter()
         result = refusal or await answerer.answer(question, retrieval)
@@ -152,7 +179,10 @@ class AskService:
     async def stream(self, data: AskInput) -> AsyncIterator[str | Answer]:
         """Text deltas, then the final answer. Validate before the stream starts."""
         started = time.perf_counter()
-        question, retrieval, refusal, timings = await run_in_threadpool(self._prepare, data)
+        condensed = await self._model_condense(data)
+        question, retrieval, refusal, timings = await run_in_threadpool(
+            self._prepare, data, condensed
+        )
         answerer = self._answerer(data)
         if refusal:
             refusal.mode = answerer.mode

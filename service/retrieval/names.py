@@ -1,7 +1,8 @@
 """Proper names spelt differently across sources (Witkoff / Vitkov / Whitkov) made to meet.
 
 The spellings are learned from the corpus, not from a table: every capitalised word seen
-in the middle of a sentence is a name candidate; two candidates are one name when their
+in the middle of a sentence (or first in one, if never written in lower case) is a name
+candidate; two candidates are one name when their
 fuzzy similarity (rapidfuzz), on the raw spelling or on a rough phonetic key that folds
 transliteration habits (w/v, y/i, kh/k, doubled letters), reaches the threshold, and they
 start alike, and they play the same part in a name: a word mostly followed by another
@@ -53,10 +54,15 @@ class NameIndex:
     def build(cls, sentences: list[str], threshold: float) -> NameIndex:
         counts: Counter[str] = Counter()
         leading: Counter[str] = Counter()  # times followed by another capitalised word
+        lower_seen = {w for text in sentences for w in words(text) if w.islower()}
         for text in sentences:
             tokens = words(text)
             for i, tok in enumerate(tokens):
-                if i == 0 or len(tok) < _MIN_LEN or not tok[0].isupper():
+                if len(tok) < _MIN_LEN or not tok[0].isupper():
+                    continue
+                # A sentence's first word is a name only if the corpus never writes it in
+                # lower case ("Axios claims...", not "Meanwhile, ...").
+                if i == 0 and (tok.lower() in lower_seen or tok.lower() in STOPWORDS):
                     continue
                 if tok.isupper() or tok.lower() in STOPWORDS:
                     continue  # acronyms (NATO, US) are spelt one way
