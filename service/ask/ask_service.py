@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from starlette.concurrency import run_in_threadpool
 
 from service.answering.base import Answer, Answerer, Question, Turn
-from service.answering.extractive import silent_speaker
+from service.answering.extractive import answer_shape, silent_speaker
 from service.answering.followup import condense
 from service.answering.support import (
     asks_for_number,
@@ -118,15 +118,20 @@ class AskService:
                 question, "unknown_terms", f"{REFUSAL_TEXT} They do not mention {listed}."
             )
         keys = [k for _, k in question_keys(text, snap)]
+        wants_number = asks_for_number(text)
+        shape = answer_shape(text)
         best_cov, best_dense = 0.0, -1.0
         numeric = False
         for ev in retrieval.evidence:
             context = " ".join(
                 [*(r.text for r in ev.before), ev.ref.text, *(r.text for r in ev.after)]
             )
-            best_cov = max(best_cov, coverage(keys, snap.keys_of(context), snap))
+            cov = coverage(keys, snap.keys_of(context), snap)
+            best_cov = max(best_cov, cov)
             best_dense = max(best_dense, ev.dense or -1.0)
-            numeric = numeric or any(ch.isdigit() for ch in ev.ref.text)
+            # A figure only answers "how many X" when it sits among the question's terms.
+            if wants_number and shape is not None and shape.search(ev.ref.text):
+                numeric = numeric or cov >= self.settings.answer.min_support
         limits = self.settings.answer
         worded = best_cov >= limits.min_support
         if best_dense < limits.min_dense_similarity or (
@@ -138,7 +143,7 @@ class AskService:
             return self._refuse(
                 question, "no_evidence", f"{REFUSAL_TEXT} They report nothing {silent} said."
             )
-        if asks_for_number(text) and not numeric:
+        if wants_number and not numeric:
             return self._refuse(question, "no_evidence", f"{REFUSAL_TEXT} They give no figure.")
         return None
 
