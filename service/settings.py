@@ -228,6 +228,12 @@ class AuthSettings(BaseModel):
         1.0, ge=0, description="How often (seconds) the keys file is checked for changes."
     )
 
+    @field_validator("keys_file", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # docker compose passes `${NEWSQA_AUTH__KEYS_FILE:-}` as "" when unset.
+        return None if value == "" else value
+
 
 class RateLimitSettings(BaseModel):
     """Per-key (or per-client-IP when auth is off) limits on the endpoints that answer."""
