@@ -8,7 +8,7 @@ its claim by construction. What this module decides is *which* sentences:
   weighted, name spellings folded), and its dense similarity to the question;
 - for "What did X say?": sentences in which X is the speaker (``attribution``);
 - the same fact reported by several sources becomes one claim citing all of them
-  (sentence vectors closer than ``_SAME_FACT``, from different files).
+  (near-paraphrases from different files, or the same speaker's statement reported twice).
 """
 
 from __future__ import annotations
@@ -22,12 +22,17 @@ import numpy as np
 from service.answering.attribution import SPEECH_VERBS
 from service.answering.base import Answer, Citation, Question
 from service.answering.support import coverage, question_keys
+from service.index.corpus import CorpusSnapshot
 from service.retrieval.hybrid import Retrieval
 from service.retrieval.text import words
 from service.settings import AnswerSettings
 
-_SAME_FACT = 0.62  # cosine above which two sentences from different files state one fact
-_WORD_BUDGET = 75  # claims are added while the answer stays within this many words
+# Two sentences from different files state one fact when they are near-paraphrases, or
+# when the same speaker is reported saying something close (one statement, two reports).
+_SAME_FACT = 0.8
+_SAME_STATEMENT = 0.65
+_WORD_BUDGET = 90  # claims are added while the answer stays within this many words
+_LONG_SENTENCE = 30  # words; longer sentences score a little lower (short answers read better)
 _KEEP_RATIO = 0.55  # a claim must score at least this share of the best claim's score
 _SPEAKER_Q = re.compile(
     r"\b(?:what|how)\b.*?\b(?:did|does|has|had|do)\s+(?P<who>.+?)\s+"
@@ -130,6 +135,7 @@ class ExtractiveAnswerer:
             score = 0.35 * rel + 0.4 * cov + 0.25 * dense
             if shape is not None and shape.search(s.text):
                 score += _ANSWER_TYPE_BONUS
+            score -= 0.004 * max(0, len(s.text.split()) - _LONG_SENTENCE)
             if canon:
                 who = snap.speakers[pos]
                 if who == canon:
@@ -140,6 +146,16 @@ class ExtractiveAnswerer:
                     score -= 0.15
             scores[pos] = score
         return scores, speaker[1] if speaker else None
+
+    @staticmethod
+    def _same_fact(snap: CorpusSnapshot, a: int, b: int) -> bool:
+        if snap.sentences[a].source == snap.sentences[b].source:
+            return False
+        cos = float(np.dot(snap.vectors[a], snap.vectors[b]))
+        speaker = snap.speakers[a]
+        return cos >= _SAME_FACT or (
+            speaker is not None and speaker == snap.speakers[b] and cos >= _SAME_STATEMENT
+        )
 
     def select(self, question: str, retrieval: Retrieval) -> tuple[list[Claim], str | None]:
         """The claims of the answer, best first, each with the sentences that state it."""
@@ -155,18 +171,11 @@ class ExtractiveAnswerer:
         for pos in ranked[:30]:
             if scores[pos] < floor:
                 break
-            vec = snap.vectors[pos]
-            home = next(
-                (
-                    c
-                    for c in claims
-                    if all(
-                        snap.sentences[p].source != snap.sentences[pos].source for p in c.positions
-                    )
-                    and float(np.dot(snap.vectors[c.positions[0]], vec)) >= _SAME_FACT
-                ),
-                None,
-            )
+            home = next((c for c in claims if self._same_fact(snap, c.positions[0], pos)), None)
+            if home is not None and any(
+                snap.sentences[p].source == snap.sentences[pos].source for p in home.positions
+            ):
+                continue  # one citation per file and claim is enough
             if home is not None:
                 home.positions.append(pos)
             elif len(claims) < self.settings.max_claims:
