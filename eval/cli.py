@@ -108,6 +108,16 @@ def evaluate(opts: EvalOptions) -> dict[str, Any]:
         if "llm" in modes and not opts.url and not settings.llm.configured:
             notes.append(f"llm mode {NO_LLM}")
             modes.remove("llm")
+        elif "llm" in modes and opts.url:
+            probe = client.ask({"question": "What did Ushakov say?", "mode": "llm"})
+            if 400 <= probe.status < 500:
+                detail = probe.body.get("detail") or probe.body.get("error")
+                notes.append(
+                    f"llm mode skipped: the service refuses it (HTTP {probe.status}: {detail})"
+                )
+                modes.remove("llm")
+        ready = client.http.get("/ready")
+        service_state = f"{ready.status_code} {ready.text[:200]}"
         baselines = []
         if opts.baselines:
             from eval.baselines import build_baselines
@@ -119,6 +129,8 @@ def evaluate(opts: EvalOptions) -> dict[str, Any]:
         where = client.where
     for note in notes:
         print(note, file=sys.stderr)
+    if not modes:
+        raise SystemExit("no answer mode left to evaluate: " + "; ".join(notes))
 
     gold = {
         c.id: {
@@ -144,6 +156,7 @@ def evaluate(opts: EvalOptions) -> dict[str, Any]:
             "started": started.isoformat(timespec="seconds"),
             "seconds": round(time.perf_counter() - t0, 1),
             "service": where,
+            "service_ready": service_state,
             "modes": ", ".join(modes),
             "cases": f"{len(cases)} ({', '.join(str(p) for p in opts.case_files)})",
             "commit": git_commit(),
