@@ -11,19 +11,25 @@ the pip ``playwright`` package; ``playwright install`` is never needed.
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
 
-from .helpers import XSS_DOCUMENT, XSS_SOURCE
+from .helpers import XSS_DOCUMENT, XSS_SOURCE, intranet_page
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -38,6 +44,9 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
 ]
 
+DEPLOYED_KEY = "widget-test-read-key"
+DEPLOYED_LIMIT = "3/minute"
+
 # Set to the URL of an already running service to debug against it instead of starting one
 # (it must have indexed data/articles and the XSS document above).
 EXTERNAL_URL_ENV = "NEWSQA_BROWSER_BASE_URL"
@@ -49,17 +58,23 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _service_env(tmp: Path, port: int) -> dict[str, str]:
+def _service_env(data_dir: Path, port: int, **settings: str) -> dict[str, str]:
+    """The environment of one service process: its own index copy, port and settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSQA_", "OPENAI_"))}
     env.update(
-        NEWSQA_DATA__DIR=str(tmp),
-        NEWSQA_CHROMA__PATH=str(tmp / "chroma"),
+        NEWSQA_DATA__DIR=str(data_dir),
+        NEWSQA_CHROMA__PATH=str(data_dir / "chroma"),
         NEWSQA_SERVER__HOST="127.0.0.1",
         NEWSQA_SERVER__PORT=str(port),
         NEWSQA_ANSWER__MODE="extractive",
+        # explicit, so that a developer's .env cannot turn keys or tight limits on
+        NEWSQA_AUTH__READ_KEYS="[]",
+        NEWSQA_AUTH__ADMIN_KEYS="[]",
+        NEWSQA_OBSERVABILITY__LOG_FORMAT="text",
         HF_HUB_OFFLINE="1",
         TRANSFORMERS_OFFLINE="1",
     )
+    env.update({f"NEWSQA_{k.upper()}": v for k, v in settings.items()})
     return env
 
 
@@ -82,28 +97,13 @@ def _wait_ready(base: str, proc: subprocess.Popen[bytes], log: Path, timeout_s: 
     )
 
 
-@pytest.fixture(scope="session")
-def service_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL of a real newsqa service with the articles and the XSS document indexed."""
-    external = os.environ.get(EXTERNAL_URL_ENV)
-    if external:
-        yield external.rstrip("/")
-        return
-    tmp = tmp_path_factory.mktemp("newsqa-browser")
-    extra = tmp / "extra"
-    extra.mkdir()
-    (extra / XSS_SOURCE).write_text(XSS_DOCUMENT, encoding="utf-8")
+@contextmanager
+def _running_service(index: Path, tmp: Path, **settings: str) -> Iterator[str]:
+    """``python -m service`` on a copy of ``index`` (embedded Chroma is one process's)."""
+    data_dir = tmp / "data"
+    shutil.copytree(index, data_dir)
     port = _free_port()
-    env = _service_env(tmp, port)
-    ingest = subprocess.run(
-        [sys.executable, "-m", "ingest", "data/articles", str(extra)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert ingest.returncode == 0, f"ingest failed:\n{ingest.stdout}\n{ingest.stderr}"
+    env = _service_env(data_dir, port, **settings)
     log = tmp / "service.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
@@ -120,6 +120,91 @@ def service_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder with the articles and the XSS document indexed by ``python -m ingest``."""
+    tmp = tmp_path_factory.mktemp("newsqa-index")
+    extra = tmp / "extra"
+    extra.mkdir()
+    (extra / XSS_SOURCE).write_text(XSS_DOCUMENT, encoding="utf-8")
+    index = tmp / "index"
+    ingest = subprocess.run(
+        [sys.executable, "-m", "ingest", "data/articles", str(extra)],
+        cwd=ROOT,
+        env=_service_env(index, _free_port()),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert ingest.returncode == 0, f"ingest failed:\n{ingest.stdout}\n{ingest.stderr}"
+    return index
+
+
+@pytest.fixture(scope="session")
+def service_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """Base URL of a real newsqa service as run locally: no keys, default limits."""
+    external = os.environ.get(EXTERNAL_URL_ENV)
+    if external:
+        yield external.rstrip("/")
+        return
+    # requested lazily, so that the external mode needs no ingest
+    index = request.getfixturevalue("index_dir")
+    with _running_service(index, tmp_path_factory.mktemp("newsqa-local")) as base:
+        yield base
+
+
+class _IntranetPage(BaseHTTPRequestHandler):
+    """Serves ``/wiki?api=<service url>&key=<api key>``: a page that embeds the widget."""
+
+    def do_GET(self) -> None:
+        query = parse_qs(urlparse(self.path).query)
+        body = intranet_page(query.get("api", [""])[0], query.get("key", [""])[0]).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def intranet_origins() -> Iterator[tuple[str, str]]:
+    """Two real loopback web sites on their own ports (so, other origins than the service):
+    the intranet the service lets in, and a stranger it does not list."""
+    servers = [ThreadingHTTPServer(("127.0.0.1", 0), _IntranetPage) for _ in range(2)]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        allowed, stranger = (f"http://127.0.0.1:{s.server_address[1]}" for s in servers)
+        yield allowed, stranger
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+
+
+@pytest.fixture(scope="session")
+def deployed_service(
+    index_dir: Path,
+    intranet_origins: tuple[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[dict[str, str]]:
+    """The real service as deployed for an intranet: the intranet's origin allowed by CORS,
+    an API key required, and a rate limit tight enough to reach in a test."""
+    allowed, stranger = intranet_origins
+    settings = {
+        "server__cors_origins": json.dumps([allowed]),
+        "auth__read_keys": json.dumps([DEPLOYED_KEY]),
+        "rate_limit__ask": DEPLOYED_LIMIT,
+    }
+    with _running_service(index_dir, tmp_path_factory.mktemp("newsqa-deployed"), **settings) as b:
+        yield {"api": b, "key": DEPLOYED_KEY, "intranet": allowed, "stranger": stranger}
 
 
 @pytest.fixture(scope="session")

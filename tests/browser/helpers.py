@@ -34,6 +34,16 @@ def marker_text(answer: str, citation_ids: set[int]) -> str:
     )
 
 
+def intranet_page(api_url: str, key: str) -> str:
+    """A page on another origin that embeds the widget as a customer would."""
+    return (
+        "<!doctype html><html lang=en><head><meta charset=utf-8><title>Team wiki</title>"
+        "</head><body><h1>Team wiki</h1><p>Questions? Ask the news desk.</p>"
+        f'<script src="{api_url}/widget.js" data-api-url="{api_url}" data-api-key="{key}"'
+        ' data-title="Ask the news desk" defer></script></body></html>'
+    )
+
+
 class Widget:
     """The widget on one page, with the few actions and readings the tests need."""
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import urlencode
 
+import httpx
 import pytest
 
 from .helpers import ROOT, ROOT_JS, XSS_MARKUP, XSS_SOURCE, Widget, marker_text, save_artifact
@@ -406,3 +408,61 @@ def test_narrow_viewport_fills_the_screen(context_factory: Any, service_url: str
     assert w.q(".panel").is_hidden()
     assert w.q(".launcher").is_visible()
     assert w.active_class() == "launcher"
+
+
+def test_cross_origin_embed_with_api_key_and_rate_limit(
+    context_factory: Any, deployed_service: dict[str, str]
+) -> None:
+    svc = deployed_service
+    api_url, key = svc["api"], svc["key"]
+    wiki = f"{svc['intranet']}/wiki?" + urlencode({"api": api_url, "key": key})
+    assert svc["intranet"] != api_url  # really another origin
+    page = context_factory().new_page()
+    asks: list[Any] = []
+    page.on("request", lambda r: asks.append(r) if r.url.endswith("/ask/stream") else None)
+    page.goto(wiki)
+    w = Widget(page)
+    w.open()
+
+    # CORS preflight, bearer key and streaming work across origins; titles come from
+    # GET /sources, which needs the key too
+    reply = w.ask(USHAKOV)
+    assert reply.locator(".text .cite").count() >= 1
+    assert asks[-1].headers["authorization"] == f"Bearer {key}"
+    listed = httpx.get(f"{api_url}/sources", headers={"Authorization": f"Bearer {key}"})
+    titles = {s["source"]: s.get("title") for s in listed.json()["sources"]}
+    first = reply.locator(".src").first
+    first.locator(".src-name").wait_for(state="visible")
+    assert first.locator(".src-name").inner_text() == titles[first.get_attribute("data-source")]
+
+    # the rate limit (DEPLOYED_LIMIT, 3 a minute for this key): the 4th question is refused
+    w.ask(FOLLOW_UP)
+    w.ask(USHAKOV)
+    with page.expect_response(lambda r: r.url.endswith("/ask/stream")) as resp_info:
+        limited = w.ask(FOLLOW_UP, expect="error")
+    resp = resp_info.value
+    assert resp.status == 429
+    wait = int(resp.headers["retry-after"])  # readable: the service exposes it to the page
+    text = limited.inner_text()
+    assert f"Please wait {wait} seconds" in text, text
+    retry = limited.locator(".retry")
+    assert retry.is_disabled() and re.fullmatch(r"Retry in \d+ s", retry.inner_text())
+    # the failed question is not part of the conversation sent next time
+    assert len(asks[-1].post_data_json["history"]) == 6
+
+    # a wrong key: the service's 401 detail in words
+    bad = context_factory().new_page()
+    bad.goto(f"{svc['intranet']}/wiki?" + urlencode({"api": api_url, "key": "nope"}))
+    wb = Widget(bad)
+    wb.open()
+    error = wb.ask(USHAKOV, expect="error")
+    assert "not allowed to ask the news desk" in error.inner_text()
+    assert "invalid API key" in error.inner_text()
+
+    # an origin the service does not list: the browser blocks the call (CORS)
+    other = context_factory().new_page()
+    other.goto(f"{svc['stranger']}/wiki?" + urlencode({"api": api_url, "key": key}))
+    wo = Widget(other)
+    wo.open()
+    error = wo.ask(USHAKOV, expect="error")
+    assert "Could not reach the news desk" in error.inner_text()
