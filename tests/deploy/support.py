@@ -171,7 +171,7 @@ class ServiceProcess:
     def __init__(self, env: dict[str, str], log: Path) -> None:
         self.port = free_port()
         self.env = clean_env(
-            NEWSQA_SERVER__HOST="127.0.0.1", NEWSQA_SERVER__PORT=str(self.port), **env
+            **{**env, "NEWSQA_SERVER__HOST": "127.0.0.1", "NEWSQA_SERVER__PORT": str(self.port)}
         )
         self.log = log
         self.proc: subprocess.Popen[bytes] | None = None
