@@ -441,7 +441,8 @@
       if (self.isOpen()) self.close(true);
       else self.open(true);
     });
-    this.root.querySelector('.close').addEventListener('click', function () { self.close(true); });
+    var closeBtn = this.root.querySelector('.close'); // none in inline mode
+    if (closeBtn) closeBtn.addEventListener('click', function () { self.close(true); });
     this.root.querySelector('.clear').addEventListener('click', function () {
       self.clear();
       self.input.focus();
