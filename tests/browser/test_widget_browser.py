@@ -466,3 +466,53 @@ def test_cross_origin_embed_with_api_key_and_rate_limit(
     wo.open()
     error = wo.ask(USHAKOV, expect="error")
     assert "Could not reach the news desk" in error.inner_text()
+
+
+def test_inline_mode_and_the_js_api(page: Any, service_url: str) -> None:
+    url = f"{service_url}/__inline-host-page"
+    html = (
+        "<!doctype html><html lang=en><head><meta charset=utf-8><title>Desk</title></head>"
+        "<body><h1>News desk</h1><div id=desk style='max-width:640px'><p>kept</p></div>"
+        '<script src="/widget.js" data-auto-init="false" defer></script></body></html>'
+    )
+    page.route(url, lambda r: r.fulfill(body=html, content_type="text/html"))
+    page.goto(url)
+    page.wait_for_function("window.NewsQA && window.NewsQA.version")
+    assert page.locator("[data-newsqa-widget]").count() == 0  # data-auto-init="false"
+
+    page.evaluate(
+        "NewsQA.init({target: '#desk', color: '#0f766e', title: 'Desk chat',"
+        " starters: ['What did Ushakov say?', 'Who met Putin?']})"
+    )
+    w = Widget(page)
+    assert page.evaluate("document.querySelector('#desk [data-newsqa-widget]') !== null")
+    assert w.q(".launcher").count() == 0 and w.q(".panel").is_visible()
+    assert w.q(".title").inner_text() == "Desk chat"
+    head = w.q(".head").evaluate("e => getComputedStyle(e).backgroundColor")
+    assert head == "rgb(15, 118, 110)"
+    before = w.bot_count()
+    w.q(".starter").first.click()
+    reply = w.wait_reply(before)
+    assert reply.locator(".text .cite").count() >= 1
+    assert w.q(".starter").count() == 0  # starters only while the conversation is empty
+    save_artifact(page, "widget-inline.png")
+
+    page.evaluate("NewsQA.clear()")
+    assert w.q(".msg").count() == 0 and w.q(".starter").count() == 2
+    page.evaluate("NewsQA.destroy()")
+    assert page.locator("[data-newsqa-widget]").count() == 0
+    assert page.locator("#desk").inner_html() == "<p>kept</p>"  # the target is as it was
+
+    # floating, on the left, driven from the page
+    page.evaluate("NewsQA.init({position: 'left'})")
+    w = Widget(page)
+    box = w.q(".launcher").bounding_box()
+    assert box is not None and box["x"] < 100
+    assert w.q(".panel").is_hidden()
+    page.evaluate("NewsQA.open()")
+    assert w.q(".panel").is_visible() and w.active_class() == "textarea"
+    page.evaluate("NewsQA.close()")
+    assert w.q(".panel").is_hidden()
+    page.evaluate("NewsQA.init({open: true})")
+    assert Widget(page).q(".panel").is_visible()
+    assert page.locator("[data-newsqa-widget]").count() == 1  # init replaces, never stacks
