@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +17,7 @@ from service.settings import ObservabilitySettings
 
 # Attributes every LogRecord has; anything else was passed with ``extra=`` and is a field.
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+_DROP = {"color_message"}  # uvicorn's ANSI-coloured copy of the message
 
 
 class JsonFormatter(logging.Formatter):
@@ -29,7 +31,7 @@ class JsonFormatter(logging.Formatter):
             "msg": record.getMessage(),
         }
         for key, value in vars(record).items():
-            if key not in _STANDARD and not key.startswith("_"):
+            if key not in _STANDARD and key not in _DROP and value is not None:
                 out[key] = value
         if record.exc_info:
             out["exc"] = self.formatException(record.exc_info)
@@ -44,7 +46,11 @@ class TextFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         base = super().format(record)
-        extra = {k: v for k, v in vars(record).items() if k not in _STANDARD}
+        extra = {
+            k: v
+            for k, v in vars(record).items()
+            if k not in _STANDARD and k not in _DROP and v is not None
+        }
         if not extra:
             return base
         return base + " " + " ".join(f"{k}={json.dumps(v, default=str)}" for k, v in extra.items())
@@ -63,3 +69,18 @@ def configure_logging(settings: ObservabilitySettings) -> None:
         logging.getLogger(name).propagate = True
     for noisy in ("httpx", "httpcore", "chromadb.telemetry", "sentence_transformers"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    if settings.log_format == "json":
+        _quiet_progress_bars()
+
+
+def _quiet_progress_bars() -> None:
+    """Model loading draws tqdm bars on stderr: not JSON, so not in a JSON log stream."""
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    try:
+        from huggingface_hub.utils import disable_progress_bars
+    except ImportError:
+        return
+    disable_progress_bars()
+    transformers = sys.modules.get("transformers")
+    if transformers is not None:  # imported already: its own switch was read at import
+        transformers.utils.logging.disable_progress_bar()
