@@ -240,9 +240,10 @@ class RateLimitSettings(BaseModel):
 
     enabled: bool = Field(True, description="Apply the limits below.")
     ask: str = Field(
-        "30/second;1200/minute",
+        "1200/minute",
         description="Limits on /ask, /ask/stream and /v1/chat/completions, in the `limits` "
-        "notation (`N/second|minute|hour|day`, several joined by `;`).",
+        "notation (`N/second|minute|hour|day`, several joined by `;`, e.g. "
+        "`5/second;300/minute`).",
     )
     storage_uri: SecretStr = Field(
         SecretStr("memory://"),
