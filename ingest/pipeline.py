@@ -22,12 +22,13 @@ from ingest.sentences import Sentence, split_sentences
 from ingest.teasers import foreign_tail
 from service.components.embeddings import Embedder
 from service.index.store import IndexStore, StoredSentence
+from service.retrieval.text import repair_text
 from service.settings import IngestSettings
 
 log = logging.getLogger(__name__)
 
 # Bump when cleaning or segmentation changes, so that `make run` re-indexes old data.
-PIPELINE_VERSION = "4"
+PIPELINE_VERSION = "5"
 
 Status = Literal["added", "unchanged", "replaced", "failed", "removed"]
 
@@ -101,7 +102,9 @@ class Ingester:
         sentences = split_sentences(text, doc.prose)
         if not sentences:
             raise DocumentError(f"{source!r} has no article text left after cleaning")
-        vectors = self.embedder.embed([s.text for s in sentences])
+        # Vectors are made from repaired text so that mojibake does not hide a sentence;
+        # the stored text stays as the file has it, so citations match the file.
+        vectors = self.embedder.embed([repair_text(s.text) for s in sentences])
         drop = foreign_tail(vectors, self.settings.teaser_max_similarity)
         if drop:
             log.info("%s: dropping %d trailing teaser sentences", source, drop)

@@ -135,3 +135,17 @@ def test_every_sentence_is_found_word_for_word_at_its_span() -> None:
         for s in sentences:
             assert s.text in flat
             assert collapse_ws(text[s.start : s.end]) == s.text
+
+
+@pytest.mark.parametrize(
+    ("broken", "repaired"),
+    [
+        ("Donâ€™t worry, said the minister.", "Don’t worry, said the minister."),  # cp1252
+        ("Donโ€™t Miss what Gets Missed", "Don’t Miss what Gets Missed"),  # cp874
+        ("Micheál Martin spoke.", "Micheál Martin spoke."),  # correct text is left alone
+    ],
+)
+def test_mojibake_is_repaired_for_search(broken: str, repaired: str) -> None:
+    from service.retrieval.text import repair_text
+
+    assert repair_text(broken) == repaired

@@ -163,3 +163,16 @@ def test_cli_reports_summary_and_staleness(tmp_path: Path, corpus_copy: Path) ->
     assert second.returncode == 1
     assert "0 added, 5 unchanged, 0 replaced, 0 removed, 1 failed" in second.stdout
     assert "bad.txt" in second.stderr
+
+
+def test_mojibake_is_searchable_but_stored_verbatim(scratch: Settings, tmp_path: Path) -> None:
+    doc = tmp_path / "garbled.txt"
+    doc.write_text(
+        "The harbourmasterโ€™s report arrived on Monday.\nShips waited offshore for days.\n"
+    )
+    ingester = make_ingester(scratch)
+    ingester.ingest_paths([doc])
+    snap = snapshot(scratch)
+    assert snap.sentences[0].text == "The harbourmasterโ€™s report arrived on Monday."
+    hits = snap.lexical.search("harbourmaster report", 3)
+    assert hits and hits[0][0] == 0

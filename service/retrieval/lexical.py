@@ -6,7 +6,7 @@ import bm25s
 import numpy as np
 
 from service.retrieval.names import NameIndex
-from service.retrieval.text import STOPWORDS, stem, words
+from service.retrieval.text import STOPWORDS, repair_text, stem, words
 
 
 def lexical_tokens(text: str, names: NameIndex) -> list[str]:
@@ -40,7 +40,7 @@ class LexicalIndex:
         self.names = names
         self.size = len(texts)
         self._bm25 = bm25s.BM25()
-        corpus = [lexical_tokens(t, names) or ["<empty>"] for t in texts]
+        corpus = [lexical_tokens(repair_text(t), names) or ["<empty>"] for t in texts]
         if corpus:
             self._bm25.index(corpus, show_progress=False)
 

@@ -100,3 +100,37 @@ def content_terms(text: str) -> list[str]:
         for w in words(text)
         if w.lower() not in STOPWORDS and w.lower() not in QUESTION_WORDS and len(w) > 1
     ]
+
+
+# Code pages that mis-decoded UTF-8 is most often read as. ftfy repairs the Windows-125x
+# family itself; the Thai code page ("Donโ€™t" for "Don’t") is not in its list, so a round
+# trip through it is tried by hand when ftfy leaves the text unchanged. Like browsers
+# (and ftfy's "sloppy" codecs), bytes the code page leaves undefined fall back to cp1252.
+_EXTRA_CODEPAGES = ("cp874",)
+
+
+def _sloppy_encode(text: str, codepage: str) -> bytes:
+    out = bytearray()
+    for ch in text:
+        try:
+            out += ch.encode(codepage)
+        except UnicodeEncodeError:
+            out += ch.encode("cp1252")  # raises when neither maps it: not this mojibake
+    return bytes(out)
+
+
+def repair_text(text: str) -> str:
+    """Text with mojibake repaired, for embedding and search (stored text stays verbatim)."""
+    import ftfy
+
+    fixed = ftfy.fix_encoding(text)
+    if fixed != text:
+        return fixed
+    for codepage in _EXTRA_CODEPAGES:
+        try:
+            candidate = _sloppy_encode(text, codepage).decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+        if candidate != text:
+            return candidate
+    return text
