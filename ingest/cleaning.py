@@ -241,8 +241,9 @@ def clean(text: str) -> CleanDocument:
         if i in chrome or not line.punctuated:
             # Before the first prose line, the first unpunctuated line of several words
             # is the headline; later ones are section headings; the rest is chrome.
-            if not seen_prose and doc.title is None and line.words >= 4:
-                doc.title = t
+            markdown_heading = t.startswith("#")
+            if not seen_prose and doc.title is None and (line.words >= 4 or markdown_heading):
+                doc.title = t.lstrip("#").strip()
             elif i in chrome:
                 doc.dropped.append(("chrome", t))
             else:

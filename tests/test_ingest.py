@@ -176,3 +176,32 @@ def test_mojibake_is_searchable_but_stored_verbatim(scratch: Settings, tmp_path:
     assert snap.sentences[0].text == "The harbourmasterโ€™s report arrived on Monday."
     hits = snap.lexical.search("harbourmaster report", 3)
     assert hits and hits[0][0] == 0
+
+
+def test_html_and_markdown_documents_are_indexed(scratch: Settings, tmp_path: Path) -> None:
+    html = tmp_path / "page.html"
+    html.write_text(
+        "<html><head><title>x</title><style>p{color:red}</style>"
+        "<script>var advert = 1;</script></head><body>"
+        "<nav><a href='/'>Home</a> <a href='/world'>World</a></nav>"
+        "<h1>Harbour reopens after storm</h1>"
+        "<p>The harbour <b>reopened</b> on Friday, the port authority said.</p>"
+        "<p>Ships that had waited offshore came in at dawn.</p>"
+        "<footer>All rights reserved</footer></body></html>"
+    )
+    md = tmp_path / "notes.md"
+    md.write_text("# Weekly notes\n\nThe council met on Tuesday.\nIt approved the budget.\n")
+    ingester = make_ingester(scratch)
+    summary = ingester.ingest_paths([html, md])
+    assert summary.count("added") == 2, summary.outcomes
+    snap = snapshot(scratch)
+    assert [s.text for s in snap.of_document("page.html")] == [
+        "The harbour reopened on Friday, the port authority said.",
+        "Ships that had waited offshore came in at dawn.",
+    ]
+    assert snap.documents["page.html"].title == "Harbour reopens after storm"
+    assert snap.documents["notes.md"].title == "Weekly notes"
+    assert [s.text for s in snap.of_document("notes.md")] == [
+        "The council met on Tuesday.",
+        "It approved the budget.",
+    ]
