@@ -61,11 +61,22 @@ def clean_env(**extra: str) -> dict[str, str]:
 class ChromaServer:
     """``chroma run --path DIR --port N`` in a subprocess; can be stopped, paused, restarted."""
 
-    def __init__(self, path: Path, log: Path) -> None:
+    def __init__(self, path: Path, log: Path, args: list[str] | None = None) -> None:
         self.path = path
         self.port = free_port()
         self.log = log
+        # The arguments after `chroma` (e.g. docker-compose.yml's command); --path, --port
+        # and --host are replaced by this machine's.
+        self.args = args or ["run", "--path", "PATH", "--port", "PORT"]
         self.proc: subprocess.Popen[bytes] | None = None
+
+    def command(self) -> list[str]:
+        args = list(self.args)
+        for flag, value in (("--path", str(self.path)), ("--port", str(self.port))):
+            args[args.index(flag) + 1] = value
+        if "--host" in args:
+            args[args.index("--host") + 1] = "127.0.0.1"
+        return [str(CHROMA_BIN), *args]
 
     @property
     def url(self) -> str:
@@ -76,7 +87,7 @@ class ChromaServer:
             pytest.fail(f"{CHROMA_BIN} is missing: the chromadb package installs it")
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                [str(CHROMA_BIN), "run", "--path", str(self.path), "--port", str(self.port)],
+                self.command(),
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 env=clean_env(),

@@ -6,7 +6,9 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -27,7 +29,7 @@ def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
-def assert_error(response, status: int, code: str) -> None:  # type: ignore[no-untyped-def]
+def assert_error(response: Any, status: int, code: str) -> None:  # httpx or httpx2
     assert response.status_code == status, response.text
     body = response.json()
     assert body["error"] == code and body["detail"]
@@ -35,11 +37,11 @@ def assert_error(response, status: int, code: str) -> None:  # type: ignore[no-u
 
 
 @pytest.fixture()
-def keyed(indexed: Settings, embedder: Embedder) -> TestClient:
+def keyed(indexed: Settings, embedder: Embedder) -> Iterator[TestClient]:
     # The admin key is configured by its digest: the clear key need not be in the env.
     settings = with_(indexed, auth={"read_keys": [READ_KEY], "admin_keys": [digest(ADMIN_KEY)]})
     with TestClient(make_app(settings, embedder)) as client:
-        yield client  # type: ignore[misc]
+        yield client
 
 
 def test_auth_is_off_without_keys(indexed: Settings, embedder: Embedder) -> None:

@@ -155,7 +155,7 @@ def test_chroma_down_gives_fast_503_and_the_service_recovers_by_itself(
     ).start()
     try:
         service.wait_healthy()
-        ask = {"json": {"question": FERRY_QUESTION}}
+        ask = {"question": FERRY_QUESTION}
         added = httpx.post(
             f"{service.url}/documents",
             json={"source": FERRY_SOURCE, "text": FERRY_TEXT},
@@ -169,7 +169,7 @@ def test_chroma_down_gives_fast_503_and_the_service_recovers_by_itself(
         for _ in range(3):
             ready, t_ready = _timed("GET", f"{service.url}/ready")
             assert ready.status_code == 503 and ready.json()["status"] == "unavailable"
-            r, t_ask = _timed("POST", f"{service.url}/ask", **ask)
+            r, t_ask = _timed("POST", f"{service.url}/ask", json=ask)
             assert r.status_code == 503, r.text
             assert r.json()["error"] == "index_unavailable" and r.headers["retry-after"]
             print(f"\nChroma stopped: /ready 503 in {t_ready:.3f} s, /ask 503 in {t_ask:.3f} s")
@@ -186,7 +186,7 @@ def test_chroma_down_gives_fast_503_and_the_service_recovers_by_itself(
         back_at = time.monotonic()
 
         def answers() -> bool:
-            r = httpx.post(f"{service.url}/ask", timeout=30, **ask)
+            r = httpx.post(f"{service.url}/ask", timeout=30, json=ask)
             return r.status_code == 200 and cites(r.json(), FERRY_SOURCE)
 
         wait_for(answers, timeout_s=20)
@@ -196,7 +196,7 @@ def test_chroma_down_gives_fast_503_and_the_service_recovers_by_itself(
         # 2) The server hangs (paused: it holds its port but never answers): the timeout.
         server.pause()
         try:
-            r, t_hung = _timed("POST", f"{service.url}/ask", **ask)
+            r, t_hung = _timed("POST", f"{service.url}/ask", json=ask)
             # The snapshot may still be fresh for up to the refresh interval; dense search
             # then needs Chroma, so the request fails after Chroma's timeout, not never.
             assert r.status_code == 503, r.text

@@ -40,7 +40,7 @@ DOCKERFILE = ROOT / "Dockerfile"
 LLM_URL = "http://llm:8080/v1"
 
 # Variables without the NEWSQA_ prefix: who reads each (a file of ours, or a library's).
-EXTERNAL_VARS = {
+EXTERNAL_VARS: dict[str, Path | str] = {
     "OPENAI_API_KEY": ROOT / "service" / "settings.py",
     "OPENAI_BASE_URL": ROOT / "service" / "settings.py",
     "HF_HUB_OFFLINE": "huggingface_hub/constants.py",
@@ -265,10 +265,21 @@ def test_dockerfile_is_slim_non_root_cached_and_offline() -> None:
 # -- the programs, started natively with the compose environment --------------------------
 @pytest.mark.slow
 @pytest.mark.chroma_server
-def test_compose_ingest_and_api_commands_run_natively(
-    tmp_path: Path, chroma_server: ChromaServer
-) -> None:
+def test_compose_chroma_ingest_and_api_commands_run_natively(tmp_path: Path) -> None:
     services = compose_config()["services"]
+    chroma_server = ChromaServer(
+        tmp_path / "chroma", tmp_path / "chroma.log", args=services["chroma"]["command"]
+    )
+    chroma_server.start()
+    try:
+        _ingest_then_serve(tmp_path, services, chroma_server)
+    finally:
+        chroma_server.stop()
+
+
+def _ingest_then_serve(
+    tmp_path: Path, services: dict[str, Any], chroma_server: ChromaServer
+) -> None:
     collection = f"compose_{uuid.uuid4().hex[:10]}"
     local = {  # only what differs between a container and this machine
         "NEWSQA_CHROMA__HOST": "127.0.0.1",

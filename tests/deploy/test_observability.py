@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -21,17 +22,20 @@ QUESTION = "What did Ushakov say?"
 OUT_OF_CORPUS = "Who won the 2018 football World Cup?"
 
 
-def samples(client: TestClient) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+def samples(client: TestClient) -> Samples:
     r = client.get("/metrics")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
-    out = {}
+    out: Samples = {}
     for family in text_string_to_metric_families(r.text):
         for s in family.samples:
             out[(s.name, frozenset(s.labels.items()))] = s.value
     return out
 
 
-def value(data: dict, name: str, **labels: str) -> float:  # type: ignore[type-arg]
+def value(data: Samples, name: str, **labels: str) -> float:
     return data.get((name, frozenset(labels.items())), 0.0)
 
 
@@ -40,9 +44,9 @@ def request_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]
 
 
 @pytest.fixture()
-def client(indexed: Settings, embedder: Embedder) -> TestClient:
+def client(indexed: Settings, embedder: Embedder) -> Iterator[TestClient]:
     with TestClient(make_app(indexed, embedder)) as c:
-        yield c  # type: ignore[misc]
+        yield c
 
 
 def test_request_id_is_accepted_generated_and_on_errors(client: TestClient) -> None:

@@ -69,7 +69,9 @@ def test_env_vars_in_the_table_are_read_by_settings(monkeypatch: pytest.MonkeyPa
 
 
 def test_secrets_are_not_shown_in_the_table_or_the_settings_repr() -> None:
-    s = Settings(auth={"admin_keys": ["hunter2-admin-key"]}, llm={"api_key": "sk-secret-123"})
+    s = Settings.model_validate(
+        {"auth": {"admin_keys": ["hunter2-admin-key"]}, "llm": {"api_key": "sk-secret-123"}}
+    )
     assert "hunter2-admin-key" not in repr(s) and "sk-secret-123" not in repr(s)
     assert "hunter2-admin-key" not in s.model_dump_json()
     rows = {env: default for env, _, default, _ in config_table.rows()}
@@ -79,4 +81,4 @@ def test_secrets_are_not_shown_in_the_table_or_the_settings_repr() -> None:
 
 def test_malformed_rate_limit_is_refused_at_start_up() -> None:
     with pytest.raises(ValidationError):
-        RateLimitSettings(ask="lots per minute")
+        RateLimitSettings.model_validate({"ask": "lots per minute"})
