@@ -187,6 +187,18 @@ class LLMSettings(BaseModel):
     )
     max_answer_tokens: int = Field(300, ge=16, description="Most tokens the model may write.")
     temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature.")
+    prompts_dir: Path = Field(
+        PROJECT_ROOT / "prompts",
+        description="Folder of the prompt files (system, answer, condense), checked at start-up.",
+    )
+    support_threshold: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Score (mean of lexical coverage and embedding similarity) an answer "
+        "sentence must reach against the sentence it cites; tuned on eval/cases.jsonl "
+        "(docs/llm.md).",
+    )
 
     @property
     def configured(self) -> bool:
