@@ -1,0 +1,148 @@
+"""Citation markers in a model's answer: parsed, assigned to sentences, renumbered.
+
+Models write ``[n]`` in many ways: ``[1]``, ``[1, 2]``, ``[1][2]``, ``[1-3]``, ``【1】``,
+``[^1]``, ``[Evidence 2]``, before or after the full stop. :func:`split_marked` strips
+them from the text and gives each answer sentence the evidence numbers it cites, whatever
+the style. Which of those numbers point at real evidence, and which of the real ones
+support the sentence, is decided in ``service.answering.verification``.
+:class:`CitationBook` then numbers the surviving citations 1..n in order of first
+appearance, so that the answer's ``[n]`` refer to ``citations[n-1]``, as in extractive mode.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import pysbd
+
+from service.answering.base import Citation, SentenceRef
+
+_OPEN = r"(?:\[\^?|【|［|〔)"
+_CLOSE = r"(?:\]|】|］|〕)"
+_LABEL = r"(?:(?:evidence|sources?|refs?|references?|docs?|sentences?|citations?|cite)\s*)?#?"
+_NUM_LIST = r"\d{1,3}(?:\s*(?:,|;|/|&|and|-|–|—|to)\s*#?\d{1,3})*"
+MARKER = re.compile(rf"\s*{_OPEN}\s*{_LABEL}\s*(?P<body>{_NUM_LIST})\s*{_CLOSE}", re.IGNORECASE)
+# "[^1]: ..." or "[1] source.txt ..." lines some models append as a reference list.
+_FOOTNOTE_LINE = re.compile(rf"^\s*{_OPEN}\s*\d{{1,3}}\s*{_CLOSE}\s*:.*$", re.MULTILINE)
+_BULLET = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")
+# "Answer:", "The evidence is:" — framing some models put before the answer itself.
+_LABEL_PREFIX = re.compile(
+    r"^\s*(?:the\s+)?(?:evidence|answer|response|reply|summary)(?:\s+(?:is|says))?\s*:\s*",
+    re.IGNORECASE,
+)
+_MAX_RANGE = 10
+
+
+@dataclass(frozen=True)
+class MarkedSentence:
+    """One sentence of an answer, its markers removed, and the numbers it cited."""
+
+    text: str
+    markers: tuple[int, ...] = ()
+
+
+def marker_numbers(body: str) -> list[int]:
+    """``"1, 2"`` → [1, 2]; ``"1-3"`` → [1, 2, 3] (short ranges only)."""
+    out: list[int] = []
+    parts = re.split(r"\s*(,|;|/|&|and|-|–|—|to)\s*", body, flags=re.IGNORECASE)
+    i = 0
+    while i < len(parts):
+        n = int(parts[i].lstrip("#"))
+        if i + 2 < len(parts) and parts[i + 1].lower() in {"-", "–", "—", "to"}:
+            m = int(parts[i + 2].lstrip("#"))
+            if n <= m <= n + _MAX_RANGE:
+                out.extend(range(n, m + 1))
+            else:
+                out.extend([n, m])
+            i += 3
+            continue
+        out.append(n)
+        i += 2
+    return list(dict.fromkeys(out))
+
+
+@lru_cache(maxsize=1)
+def _segmenter() -> pysbd.Segmenter:
+    return pysbd.Segmenter(language="en", clean=False, char_span=True)
+
+
+def _strip_markers(line: str) -> tuple[str, list[tuple[int, list[int]]]]:
+    """The line without markers, and (offset in the stripped line, numbers) per marker."""
+    out: list[str] = []
+    found: list[tuple[int, list[int]]] = []
+    pos = 0
+    length = 0
+    for m in MARKER.finditer(line):
+        chunk = line[pos : m.start()]
+        out.append(chunk)
+        length += len(chunk)
+        found.append((length, marker_numbers(m.group("body"))))
+        pos = m.end()
+        nxt = line[pos : pos + 1]
+        if nxt and not nxt.isspace() and nxt not in ".,;:!?)”\"'" and length:
+            out.append(" ")
+            length += 1
+    out.append(line[pos:])
+    return "".join(out), found
+
+
+def split_marked(answer: str) -> list[MarkedSentence]:
+    """The answer's sentences with the markers each one carries.
+
+    A marker belongs to the sentence it follows ("… said. [1]" and "… said [1]." alike);
+    a marker before the first sentence belongs to the first.
+    """
+    text = _FOOTNOTE_LINE.sub("", answer)
+    sentences: list[MarkedSentence] = []
+    for raw_line in text.splitlines():
+        line = _LABEL_PREFIX.sub("", _BULLET.sub("", raw_line)).strip()
+        if not line:
+            continue
+        stripped, markers = _strip_markers(line)
+        spans = [s for s in _segmenter().segment(stripped) if s.sent.strip()]
+        if not spans:
+            if markers and sentences:  # a line of markers only: they cite the line above
+                last = sentences[-1]
+                extra = [n for _, nums in markers for n in nums]
+                sentences[-1] = MarkedSentence(last.text, _merge(last.markers, extra))
+            continue
+        numbers: list[list[int]] = [[] for _ in spans]
+        for offset, nums in markers:
+            index = max((i for i, s in enumerate(spans) if s.start < offset), default=None)
+            if index is None and sentences:  # "[1]" opening a line cites the line above
+                last = sentences[-1]
+                sentences[-1] = MarkedSentence(last.text, _merge(last.markers, nums))
+                continue
+            numbers[index or 0].extend(nums)
+        for span, nums in zip(spans, numbers, strict=True):
+            clean = re.sub(r"\s+", " ", span.sent).strip()
+            clean = re.sub(r"\s+([.,;:!?])", r"\1", clean)
+            if clean:
+                sentences.append(MarkedSentence(clean, tuple(dict.fromkeys(nums))))
+    return sentences
+
+
+def _merge(a: tuple[int, ...], b: list[int]) -> tuple[int, ...]:
+    return tuple(dict.fromkeys([*a, *b]))
+
+
+@dataclass
+class CitationBook:
+    """Citations numbered 1..n in order of first appearance, one per (source, sentence)."""
+
+    citations: list[Citation] = field(default_factory=list)
+    _ids: dict[tuple[str, int], int] = field(default_factory=dict)
+
+    def cite(self, ref: SentenceRef) -> int:
+        key = (ref.source, ref.sentence)
+        if key not in self._ids:
+            self._ids[key] = len(self.citations) + 1
+            self.citations.append(Citation(self._ids[key], ref.source, ref.sentence, ref.text))
+        return self._ids[key]
+
+
+def with_markers(text: str, ids: list[int]) -> str:
+    """A sentence followed by its markers, in the style extractive answers use."""
+    return f"{text} {''.join(f'[{i}]' for i in ids)}" if ids else text
