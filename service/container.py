@@ -25,7 +25,14 @@ class Container:
         self.settings = settings
         self._state: IndexState | None = None
         self._lock = threading.Lock()
-        self.answerers: dict[str, Answerer] = {"extractive": ExtractiveAnswerer(settings.answer)}
+        extractive = ExtractiveAnswerer(settings.answer)
+        self.answerers: dict[str, Answerer] = {"extractive": extractive}
+        if settings.llm.configured:  # prompts are loaded and checked here, at start-up
+            from service.answering.llm_answerer import LLMAnswerer
+
+            self.answerers["llm"] = LLMAnswerer.from_settings(
+                settings, lambda: self.embedder, extractive
+            )
 
     @cached_property
     def embedder(self) -> Embedder:
