@@ -20,6 +20,7 @@ from service.middleware import install_middleware
 from service.observability.metrics import Metrics
 from service.observability.metrics_router import router as metrics_router
 from service.observability.observed_ask import ObservedAskService
+from service.openai_compat.openai_router import router as openai_router
 from service.settings import Settings
 from service.sources.sources_router import router as sources_router
 from service.widget import widget_router
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_edge(app, settings, metrics)  # auth, rate limits, request log: inside the next
     install_middleware(app, settings)
     app.include_router(ask_router)
+    app.include_router(openai_router)
     app.include_router(sources_router)
     app.include_router(health_router)
     if settings.documents.enabled:

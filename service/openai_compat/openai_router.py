@@ -1,0 +1,159 @@
+"""POST /v1/chat/completions and GET /v1/models: the service behind the OpenAI chat API.
+
+The openai SDKs and chat UIs can use the service as if it were a model. The last user
+message is the question and the earlier user/assistant messages its history (system
+messages are ignored: the service's own prompts and checks apply). ``model`` picks the
+answer mode: ``newsqa`` (the default mode), ``newsqa-llm`` or ``newsqa-extractive``.
+Citations, ``refused``, ``mode`` and ``fallback`` travel in extra fields of the response,
+and of the LAST chunk only when streaming.
+
+Streaming sends the role at once, then the verified answer, then the closing chunk with the
+citations and ``data: [DONE]``. Unlike ``/ask/stream`` it does not relay the model's raw
+tokens: OpenAI clients render the concatenated deltas as the message and have no way to
+take back a sentence that verification removes, so only verified text is sent.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+from sse_starlette.sse import EventSourceResponse
+
+from service.answering.base import Answer, Turn
+from service.ask.ask_service import AskInput
+from service.deps import AskServiceDep
+from service.errors import ApiError
+
+router = APIRouter(tags=["openai"])
+
+MODELS: dict[str, Literal["extractive", "llm"] | None] = {
+    "newsqa": None,
+    "newsqa-llm": "llm",
+    "newsqa-extractive": "extractive",
+}
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: str | list[dict[str, Any]] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):  # [{"type": "text", "text": ...}, ...]
+            return "".join(str(p.get("text", "")) for p in self.content if p.get("type") == "text")
+        return self.content or ""
+
+
+class ChatCompletionRequest(BaseModel):
+    # Sampling options (temperature, max_tokens, ...) are accepted and ignored: the service
+    # configures its own model, and extractive answers have none.
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "model": "newsqa",
+                    "messages": [{"role": "user", "content": "What did Ushakov say?"}],
+                }
+            ]
+        },
+    )
+    model: str = Field("newsqa", description="`newsqa`, `newsqa-llm` or `newsqa-extractive`.")
+    messages: list[ChatMessage] = Field(min_length=1, description="The conversation.")
+    stream: bool = Field(False, description="Answer as Server-Sent Events chunks.")
+
+    def to_input(self) -> AskInput:
+        turns = [m for m in self.messages if m.role in ("user", "assistant")]
+        if not turns or turns[-1].role != "user":
+            raise ApiError(422, "messages: the last user or assistant message must be the user's")
+        history = tuple(Turn(m.role, m.text()) for m in turns[:-1])  # type: ignore[arg-type]
+        return AskInput(question=turns[-1].text(), history=history, mode=MODELS.get(self.model))
+
+
+def _citations(answer: Answer) -> list[dict[str, Any]]:
+    return [c.__dict__ for c in answer.citations]
+
+
+def _extras(answer: Answer) -> dict[str, Any]:
+    return {
+        "citations": _citations(answer),
+        "refused": answer.refused,
+        "mode": answer.mode,
+        "fallback": answer.fallback,
+        "standalone_question": answer.standalone_question,
+    }
+
+
+@router.get("/v1/models")
+async def models() -> dict[str, Any]:
+    """The names ``model`` may take."""
+    return {
+        "object": "list",
+        "data": [{"id": m, "object": "model", "created": 0, "owned_by": "newsqa"} for m in MODELS],
+    }
+
+
+@router.post("/v1/chat/completions", response_model=None)
+async def chat_completions(
+    body: ChatCompletionRequest, service: AskServiceDep
+) -> dict[str, Any] | EventSourceResponse:
+    """The answer as an OpenAI chat completion, with its citations in `citations`."""
+    data = body.to_input()
+    service.validate(data)  # 4xx before any stream starts
+    completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
+    created = int(time.time())
+    if not body.stream:
+        answer = await service.ask(data)
+        return {
+            "id": completion_id,
+            "object": "chat.completion",
+            "created": created,
+            "model": body.model,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": answer.answer},
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+            **_extras(answer),
+        }
+
+    def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> dict[str, str]:
+        payload = {
+            "id": completion_id,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": body.model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            **extra,
+        }
+        return {"data": json.dumps(payload)}
+
+    async def events() -> AsyncIterator[dict[str, str]]:
+        yield chunk({"role": "assistant", "content": ""})
+        try:
+            async for item in service.stream(data):
+                if isinstance(item, Answer):
+                    if item.answer:
+                        yield chunk({"content": item.answer})
+                    yield chunk({}, "stop", **_extras(item))
+        except Exception as exc:  # in-band, as OpenAI streams report errors
+            code = getattr(exc, "code", "internal_error")
+            detail = getattr(exc, "detail", None) or str(exc) or type(exc).__name__
+            yield {"data": json.dumps({"error": {"message": detail, "type": code}})}
+        yield {"data": "[DONE]"}
+
+    return EventSourceResponse(
+        events(),
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        ping=10,
+        sep="\n",
+    )
