@@ -160,6 +160,13 @@ class AnswerSettings(BaseModel):
         description="Share of the question's content terms the evidence must cover, "
         "or the service refuses.",
     )
+    confident_dense_similarity: float = Field(
+        0.6,
+        ge=-1,
+        le=1,
+        description="Evidence this similar to the question supports an answer even when the "
+        "question's wording (paraphrase, words the articles do not use) covers too little.",
+    )
     min_dense_similarity: float = Field(
         0.3,
         ge=-1,
