@@ -28,7 +28,8 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
         given = request.headers.get("x-request-id", "")
         request.state.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
         length = request.headers.get("content-length")
-        if request.url.path.startswith("/ask") and length and length.isdigit() and int(length) > limit:
+        too_big = length is not None and length.isdigit() and int(length) > limit
+        if request.url.path.startswith("/ask") and too_big:
             response: Response = JSONResponse(
                 error_body(
                     request,

@@ -44,7 +44,8 @@ class DataSettings(BaseModel):
     dir: Path = Field(PROJECT_ROOT / "data", description="Folder for the index and state.")
     corpus_dir: Path = Field(
         PROJECT_ROOT / "data" / "articles",
-        description="The default corpus that `make run` indexes when the index is missing or stale.",
+        description="The default corpus that `make run` indexes when the index is missing "
+        "or stale.",
     )
 
 
@@ -183,9 +184,7 @@ class LLMSettings(BaseModel):
         None,
         description="Base URL of the OpenAI-compatible API (falls back to OPENAI_BASE_URL).",
     )
-    api_key: SecretStr | None = Field(
-        None, description="API key (falls back to OPENAI_API_KEY)."
-    )
+    api_key: SecretStr | None = Field(None, description="API key (falls back to OPENAI_API_KEY).")
     model: str = Field("gpt-4o-mini", description="Chat model name.")
     timeout_s: float = Field(30.0, gt=0, description="Seconds before one LLM call times out.")
     max_retries: int = Field(2, ge=0, le=10, description="Retries on timeouts, 429 and 5xx.")

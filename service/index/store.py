@@ -289,4 +289,3 @@ class IndexStore:
             self.client.heartbeat()
         except Exception as exc:
             raise IndexUnavailable(f"Chroma does not answer: {exc}") from exc
-
