@@ -33,69 +33,12 @@ _DATE_HEADER = re.compile(
 _BYLINE = re.compile(r"^by\s+\S.{0,80}$", re.IGNORECASE)
 # Closed-class English words a sentence cannot end on: a line ending in one was broken.
 _CONTINUATION_WORDS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "and",
-        "or",
-        "but",
-        "nor",
-        "of",
-        "to",
-        "in",
-        "on",
-        "at",
-        "by",
-        "for",
-        "with",
-        "from",
-        "into",
-        "onto",
-        "about",
-        "as",
-        "than",
-        "that",
-        "which",
-        "who",
-        "whom",
-        "whose",
-        "where",
-        "when",
-        "while",
-        "if",
-        "because",
-        "although",
-        "though",
-        "since",
-        "until",
-        "said",
-        "says",
-        "told",
-        "added",
-        "noted",
-        "stressed",
-        "claimed",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "has",
-        "have",
-        "had",
-        "his",
-        "her",
-        "their",
-        "its",
-        "our",
-        "your",
-        "my",
-        "this",
-        "these",
-        "those",
-    ]
+    (
+        "a an the and or but nor of to in on at by for with from into onto about as than "
+        "that which who whom whose where when while if because although though since "
+        "until said says told added noted stressed claimed is are was were be been has "
+        "have had his her their its our your my this these those"
+    ).split()
 )
 # Chrome runs: short lines in a row, most of them without sentence punctuation.
 _SHORT_LINE_WORDS = 15

@@ -16,98 +16,21 @@ import re
 
 from service.index.store import StoredSentence
 from service.retrieval.names import NameIndex
-from service.retrieval.text import STOPWORDS, words
+from service.retrieval.text import MONTHS, STOPWORDS, WEEKDAYS, words
 
 SPEECH_VERBS = frozenset(
-    [
-        "say",
-        "says",
-        "said",
-        "saying",
-        "tell",
-        "tells",
-        "told",
-        "add",
-        "adds",
-        "added",
-        "note",
-        "notes",
-        "noted",
-        "stress",
-        "stresses",
-        "stressed",
-        "claim",
-        "claims",
-        "claimed",
-        "state",
-        "states",
-        "stated",
-        "remark",
-        "remarks",
-        "remarked",
-        "describe",
-        "describes",
-        "described",
-        "characterize",
-        "characterized",
-        "characterised",
-        "express",
-        "expresses",
-        "expressed",
-        "warn",
-        "warns",
-        "warned",
-        "argue",
-        "argues",
-        "argued",
-        "emphasize",
-        "emphasized",
-        "emphasised",
-        "acknowledge",
-        "acknowledged",
-        "insist",
-        "insists",
-        "insisted",
-        "inform",
-        "informed",
-        "praise",
-        "praised",
-        "accuse",
-        "accused",
-        "threaten",
-        "threatened",
-        "convey",
-        "conveyed",
-        "assert",
-        "asserted",
-        "indicate",
-        "indicated",
-        "refute",
-        "refuted",
-        "report",
-        "reported",
-        "announce",
-        "announced",
-        "explain",
-        "explained",
-        "suggest",
-        "suggested",
-        "dismiss",
-        "dismissed",
-        "reveal",
-        "revealed",
-        "write",
-        "writes",
-        "wrote",
-        "reiterate",
-        "reiterated",
-        "affirm",
-        "affirmed",
-        "deny",
-        "denied",
-        "confirm",
-        "confirmed",
-    ]
+    (
+        "say says said saying tell tells told add adds added note notes noted stress "
+        "stresses stressed claim claims claimed state states stated remark remarks "
+        "remarked describe describes described characterize characterized characterised "
+        "express expresses expressed warn warns warned argue argues argued emphasize "
+        "emphasized emphasised acknowledge acknowledged insist insists insisted inform "
+        "informed praise praised accuse accused threaten threatened convey conveyed "
+        "assert asserted indicate indicated refute refuted report reported announce "
+        "announced explain explained suggest suggested dismiss dismissed reveal revealed "
+        "write writes wrote reiterate reiterated affirm affirmed deny denied confirm "
+        "confirmed"
+    ).split()
 )
 _QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")
 _ACCORDING = re.compile(r"\baccording to\b", re.IGNORECASE)
@@ -115,29 +38,7 @@ _FIRST_PERSON_START = re.compile(r"^[“\"]?(I|We|Our|My)\b")
 _POSSESSIVE = re.compile(r"['’]s$")
 _MAX_CHAIN = 12
 # Capitalised words that are never speakers: calendar names.
-_CALENDAR = frozenset(
-    [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-    ]
-)
+_CALENDAR = frozenset(MONTHS + WEEKDAYS)
 
 
 def _name_runs(segment: str, names: NameIndex, sentence_start: bool) -> list[str]:

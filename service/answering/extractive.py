@@ -24,7 +24,7 @@ from service.answering.base import Answer, Citation, Question
 from service.answering.support import coverage, question_keys
 from service.index.corpus import CorpusSnapshot
 from service.retrieval.hybrid import Retrieval
-from service.retrieval.text import words
+from service.retrieval.text import MONTHS, WEEKDAYS, words
 from service.settings import AnswerSettings
 
 # Two sentences from different files state one fact when they are near-paraphrases, or
@@ -47,9 +47,9 @@ _WANTS = [
     (
         re.compile(r"^\s*when\b|\bwhat (?:day|date|time)\b", re.I),
         re.compile(
-            r"\b(?:\d{1,2}(?:st|nd|rd|th)?|\d{4}|Monday|Tuesday|Wednesday|Thursday|Friday|"
-            r"Saturday|Sunday|January|February|March|April|May|June|July|August|September|"
-            r"October|November|December|yesterday|today|tomorrow|week|month|year)\b"
+            r"\b(?:\d{1,2}(?:st|nd|rd|th)?|\d{4}|"
+            + "|".join(w.capitalize() for w in MONTHS + WEEKDAYS)
+            + r"|yesterday|today|tomorrow|week|month|year)\b"
         ),
     ),
     (

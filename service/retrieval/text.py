@@ -31,40 +31,19 @@ STOPWORDS: frozenset[str] = frozenset(STOPWORDS_EN) | frozenset(
 )
 # Words that make a question a question but carry no topic: never evidence of support.
 QUESTION_WORDS: frozenset[str] = frozenset(
-    [
-        "what",
-        "who",
-        "whom",
-        "whose",
-        "which",
-        "when",
-        "where",
-        "why",
-        "how",
-        "did",
-        "does",
-        "do",
-        "say",
-        "said",
-        "says",
-        "tell",
-        "told",
-        "about",
-        "according",
-        "article",
-        "articles",
-        "report",
-        "reported",
-        "happen",
-        "happened",
-        "there",
-        "much",
-        "many",
-        "mention",
-        "mentioned",
-        "think",
-        "thought",
-    ]
+    (
+        "what who whom whose which when where why how did does do say said says tell told "
+        "about according article articles report reported happen happened there much many "
+        "mention mentioned think thought"
+    ).split()
+)
+
+
+MONTHS: tuple[str, ...] = tuple(
+    "january february march april may june july august september october november december".split()
+)
+WEEKDAYS: tuple[str, ...] = tuple(
+    "monday tuesday wednesday thursday friday saturday sunday".split()
 )
 
 
