@@ -193,7 +193,7 @@ def plots(totals: dict[str, Any], rows: Sequence[dict[str, Any]]) -> dict[str, s
         )
         ax.set_ylim(0, 1.05)
         ax.set_title(f"Metrics by tag ({mode})")
-        ax.legend(loc="lower right", fontsize=8)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
         out[f"tags_{mode}"] = _png(fig)
         plt.close(fig)
 

@@ -23,13 +23,13 @@ STOPWORDS = frozenset(
     has have had do does did it its he she they them his her their our your my we you i me us
     him not no so if then there here also very more most some any such can could would should
     will shall may might must said says say told tell according while after before since over
-    just only even still both each other all said""".split()  # noqa: SIM905
+    just only even still both each other all said""".split()
 )
 
 NUMBER_WORDS = frozenset(
     """one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen
     sixteen seventeen eighteen nineteen twenty thirty forty fifty hundred thousand million
-    billion first second third fourth fifth""".split()  # noqa: SIM905
+    billion first second third fourth fifth""".split()
 )
 
 
