@@ -68,6 +68,14 @@ def check_gold(cases: list[Case], table: dict[str, dict[int, str]]) -> list[str]
     return notes
 
 
+def _shown(path: Path) -> str:
+    """A case file's path relative to the project when it lies inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(EVAL_DIR.parent))
+    except ValueError:
+        return str(path)
+
+
 def git_commit() -> str:
     try:
         out = subprocess.run(
@@ -158,7 +166,7 @@ def evaluate(opts: EvalOptions) -> dict[str, Any]:
             "service": where,
             "service_ready": service_state,
             "modes": ", ".join(modes),
-            "cases": f"{len(cases)} ({', '.join(str(p) for p in opts.case_files)})",
+            "cases": f"{len(cases)} ({', '.join(_shown(p) for p in opts.case_files)})",
             "commit": git_commit(),
             "embedding": settings.embedding.mode,
             "llm": settings.llm.model if settings.llm.configured else "not configured",
