@@ -29,9 +29,12 @@ _FOOTNOTE_LINE = re.compile(rf"^\s*{_OPEN}\s*\d{{1,3}}\s*{_CLOSE}\s*:.*$", re.MU
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")
 # "Answer:", "The evidence is:" — framing some models put before the answer itself.
 _LABEL_PREFIX = re.compile(
-    r"^\s*(?:the\s+)?(?:evidence|answer|response|reply|summary)(?:\s+(?:is|says))?\s*:\s*",
+    r"^\s*(?:(?:the\s+)?(?:evidence|answer|response|reply|summary)"
+    r"(?:\s+(?:is|says|shows|includes))?\s*:|the\s+evidence\s+(?:is|shows|suggests)\s+that)\s*",
     re.IGNORECASE,
 )
+# The model repeating the evidence's own annotation: "(from 000_x.txt, sentence 4; ...)".
+_ECHO = re.compile(r"\(?\bfrom \S+\.(?:txt|md|html?), sentence \d+[^)\n]*\)?", re.IGNORECASE)
 _MAX_RANGE = 10
 
 
@@ -91,15 +94,18 @@ def _strip_markers(line: str) -> tuple[str, list[tuple[int, list[int]]]]:
 def split_marked(answer: str) -> list[MarkedSentence]:
     """The answer's sentences with the markers each one carries.
 
-    A marker belongs to the sentence it follows ("… said. [1]" and "… said [1]." alike);
-    a marker before the first sentence belongs to the first.
+    A marker belongs to the sentence it follows ("… said. [1]" and "… said [1]." alike),
+    except on a line that opens with one: there the markers number the sentences they
+    precede ("[1] … said. [2] … added."), the way small models copy a numbered evidence list.
+    A line of markers alone belongs to the line above.
     """
-    text = _FOOTNOTE_LINE.sub("", answer)
+    text = _ECHO.sub("", _FOOTNOTE_LINE.sub("", answer))
     sentences: list[MarkedSentence] = []
     for raw_line in text.splitlines():
         line = _LABEL_PREFIX.sub("", _BULLET.sub("", raw_line)).strip()
         if not line:
             continue
+        leading = MARKER.match(line) is not None and MARKER.sub("", line).strip() != ""
         stripped, markers = _strip_markers(line)
         spans = [s for s in _segmenter().segment(stripped) if s.sent.strip()]
         if not spans:
@@ -110,12 +116,11 @@ def split_marked(answer: str) -> list[MarkedSentence]:
             continue
         numbers: list[list[int]] = [[] for _ in spans]
         for offset, nums in markers:
-            index = max((i for i, s in enumerate(spans) if s.start < offset), default=None)
-            if index is None and sentences:  # "[1]" opening a line cites the line above
-                last = sentences[-1]
-                sentences[-1] = MarkedSentence(last.text, _merge(last.markers, nums))
-                continue
-            numbers[index or 0].extend(nums)
+            if leading:  # the sentence the marker precedes
+                index = next((i for i, s in enumerate(spans) if s.start >= offset), len(spans) - 1)
+            else:  # the sentence the marker follows
+                index = max((i for i, s in enumerate(spans) if s.start < offset), default=0)
+            numbers[index].extend(nums)
         for span, nums in zip(spans, numbers, strict=True):
             clean = re.sub(r"\s+", " ", span.sent).strip()
             clean = re.sub(r"\s+([.,;:!?])", r"\1", clean)

@@ -212,7 +212,8 @@ def missing_specifics(
     found_in: list[Specific], facts: TextFacts, name_facts: TextFacts, snap: CorpusSnapshot
 ) -> list[str]:
     """The specifics not found: numbers and dates in ``facts`` (the cited sentences), names
-    in ``name_facts`` (the cited sentences and the one before each, where "he" is named)."""
+    in ``name_facts`` (the cited sentences, and the one before a sentence that opens with
+    "He ..." or "She ...", where its speaker is named)."""
     missing = []
     for s in found_in:
         if s.kind == "number":

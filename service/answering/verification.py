@@ -45,10 +45,11 @@ _DECLINE = re.compile(
     r"mention|say|answer|contain|provide|include|information|evidence|details?|specify)\b",
     re.IGNORECASE,
 )
-# When no one sentence supports a claim, pairs of the closest candidates are tried, if
-# they stand near each other in one article (a claim that joins a sentence and the next).
-_PAIR_POOL = 5
-_PAIR_SPAN = 3
+# A sentence whose subject is a pronoun ("He added that ...") names its speaker in the
+# sentence before; only then may a claim's name be found there. A sentence that names its
+# own people does not lend the names of the one before (that would let "Dmitriev said X"
+# pass against "Ushakov said X" when Dmitriev is named just before).
+_PRONOUN_SUBJECT = re.compile(r"^\W*(?:he|she|they|his|her|their)\b", re.IGNORECASE)
 _COMMON_CACHE: dict[tuple[object, float], frozenset[str]] = {}
 
 
@@ -71,7 +72,7 @@ class Candidate:
     ref: SentenceRef
     number: int | None
     facts: TextFacts
-    name_facts: TextFacts  # the sentence and the one before it (for "he said")
+    name_facts: TextFacts  # with the sentence before, when this one opens "He said ..."
     vector: np.ndarray | None
 
 
@@ -125,7 +126,7 @@ class Verifier:
     def candidate(self, ref: SentenceRef, number: int | None) -> Candidate:
         pos = self.snap.position.get((ref.source, ref.sentence))
         previous = ""
-        if pos is not None:
+        if pos is not None and _PRONOUN_SUBJECT.match(ref.text):
             before, _ = self.snap.around(pos, 1)
             previous = before[-1].text if before else ""
         vector = self.snap.vectors[pos] if pos is not None else None
@@ -195,29 +196,23 @@ class Verifier:
                 check.refs = [c.ref for c in self._prune(sentence.text, vec, specs, cited)]
                 check.supported = True
                 return check
-        best: tuple[float, list[Candidate]] | None = None
-        nearest: list[tuple[float, list[str], Candidate]] = []  # misses, closest first
+        # Aligned to ONE sentence only: joining two by the service would let a claim take
+        # its words from one and a name from the other (misattribution); a claim that needs
+        # two sentences must cite both itself.
+        best: tuple[float, Candidate] | None = None
+        nearest: tuple[float, list[str]] | None = None  # the closest miss, to report
         for cand in pool:
             score, missing = self.score(sentence.text, vec, specs, [cand])
             if self.supports(score, missing):
                 if best is None or score > best[0]:
-                    best = (score, [cand])
-            else:
-                nearest.append((score, missing, cand))
-        nearest.sort(key=lambda t: -t[0])
-        if best is None:  # a claim that joins two sentences ("X said A [1] and B [2]")
-            for i, (_, _, a) in enumerate(nearest[:_PAIR_POOL]):
-                for _, _, b in nearest[i + 1 : _PAIR_POOL]:
-                    if not _close(a.ref, b.ref):
-                        continue  # joining distant sentences invites misattribution
-                    score, missing = self.score(sentence.text, vec, specs, [a, b])
-                    if self.supports(score, missing) and (best is None or score > best[0]):
-                        best = (score, [a, b])
-        if not cited and nearest:
-            check.score, check.missing = nearest[0][0], nearest[0][1]
+                    best = (score, cand)
+            elif nearest is None or score > nearest[0]:
+                nearest = (score, missing)
+        if not cited and nearest is not None:
+            check.score, check.missing = nearest
         if best is not None:
             check.score, check.missing = best[0], []
-            check.refs, check.supported, check.aligned = [c.ref for c in best[1]], True, True
+            check.refs, check.supported, check.aligned = [best[1].ref], True, True
             return check
         check.decline = is_decline(sentence.text)
         return check
@@ -237,10 +232,6 @@ class Verifier:
             if self.supports(*self.score(claim, vec, specs, rest)):
                 kept = rest
         return kept
-
-
-def _close(a: SentenceRef, b: SentenceRef) -> bool:
-    return a.source == b.source and abs(a.sentence - b.sentence) <= _PAIR_SPAN
 
 
 def _union(facts: list[TextFacts]) -> TextFacts:

@@ -56,6 +56,17 @@ from service.settings import Settings
             ],
         ),
         ("Ushakov spoke.\n[5]", [("Ushakov spoke.", (5,))]),
+        # a numbered list copied from the evidence: the marker numbers what follows it
+        (
+            "The evidence is: [1] Ushakov spoke. [2] Putin warned Europe.\n[3] Rubio agreed.",
+            [("Ushakov spoke.", (1,)), ("Putin warned Europe.", (2,)), ("Rubio agreed.", (3,))],
+        ),
+        # the model echoing the evidence's annotation is not part of the answer
+        (
+            "[1] Ushakov spoke.\n(from 004_x.txt, sentence 2; before it: …He left.)",
+            [("Ushakov spoke.", (1,))],
+        ),
+        ("The evidence is that Ushakov spoke [1].", [("Ushakov spoke.", (1,))]),
     ],
 )
 def test_markers_and_their_variants_are_parsed(
@@ -200,6 +211,19 @@ def test_a_spelling_variant_of_a_name_still_supports(verify: Verify) -> None:
     answer, _ = verify("What did Ushakov say about the talks with Vitkov?", write)
     assert answer.mode == "llm" and answer.claims[0]["supported"] is True
     assert "Vitkov" in answer.citations[0].text
+
+
+def test_a_name_is_not_borrowed_from_the_sentence_before(verify: Verify) -> None:
+    """003 sentence 2 names Dimitriev; sentence 3 names its own speaker, Ushakov. Giving
+    Ushakov's words to Dimitriev must not pass because Dimitriev stands next door."""
+
+    def write(shown: list[ShownEvidence]) -> str:
+        s = shown_with(shown, "constructive, useful and substantive")
+        return s.evidence.ref.text.replace("Yuri Ushakov", "Kirill Dimitriev") + f" [{s.number}]"
+
+    answer, _ = verify("What did Ushakov say about the talks with Vitkov?", write)
+    assert answer.claims[0]["supported"] is False, (answer.claims, answer.citations)
+    assert "Dimitriev" in answer.claims[0]["missing"]
 
 
 def test_an_answer_from_memory_is_reduced_to_its_supported_part(verify: Verify) -> None:

@@ -72,7 +72,11 @@ def test_server_errors_are_retried_then_fall_back(
 def test_a_transient_error_is_retried_and_the_model_answers(
     api: TestClient, scripted_llm: ScriptedOpenAIServer
 ) -> None:
-    evidence_copy = "Ushakov described the discussions as “useful”."
+    evidence_copy = (  # 004_323d18fcb59138b4.txt, sentence 2, word for word
+        "Ushakov described the discussions as “useful” but acknowledged that both sides "
+        "remained far apart on the central issues of a potential peace deal for Ukraine, "
+        "including territorial control."
+    )
     scripted_llm.play(status(500, {"retry-after": "0"}), reply(f"{evidence_copy} [1]"))
     body = ask(api)
     assert len(scripted_llm.requests) == 2
