@@ -198,12 +198,12 @@ class LLMSettings(BaseModel):
         description="Folder of the prompt files (system, answer, condense), checked at start-up.",
     )
     support_threshold: float = Field(
-        0.5,
+        0.83,
         ge=0,
         le=1,
         description="Score (mean of lexical coverage and embedding similarity) an answer "
         "sentence must reach against the sentence it cites; tuned on eval/cases.jsonl "
-        "(docs/llm.md).",
+        "with `python -m eval.tune_support` (docs/llm.md). Re-tune for another model.",
     )
 
     @property
