@@ -33,14 +33,19 @@ _SAME_FACT = 0.8
 _SAME_STATEMENT = 0.65
 _WORD_BUDGET = 90  # claims are added while the answer stays within this many words
 _LONG_SENTENCE = 30  # words; longer sentences score a little lower (short answers read better)
-_KEEP_RATIO = 0.55  # a claim must score at least this share of the best claim's score
+_KEEP_RATIO = 0.7  # a claim must score at least this share of the best claim's score
 _SPEAKER_Q = re.compile(
     r"\b(?:what|how)\b.*?\b(?:did|does|has|had|do)\s+(?P<who>.+?)\s+"
     r"(?:say|said|tell|told|claim|claimed|state|stated|think|describe|described|announce|"
     r"argue|warn|stress|note|add|report|reveal|insist|emphasi[sz]e|praise|accuse|express)\b",
     re.IGNORECASE,
 )
-_LEAD_PRONOUN = re.compile(r"^(He|She)\b")
+# A pronoun standing for the speaker: "He added...", "..., he said.", "According to him, ..."
+_SPEAKER_PRONOUN = re.compile(
+    r"^(?:He|She)\b|\b(?:he|she)\b(?= (?:said|added|noted|stressed|warned|told|claimed))"
+    r"|(?<=^According to )(?:him|her)\b"
+)
+_MIN_CLAIM_WORDS = 5  # "“What a mess.”" means nothing on its own
 # What kind of answer a question wants, and how a sentence that holds one looks.
 _WANTS = [
     (re.compile(r"^\s*where\b", re.I), re.compile(r"\b(?:in|at|from|near)\s+(?:the\s+)?[A-Z]\w+")),
@@ -180,7 +185,7 @@ class ExtractiveAnswerer:
                 home.positions.append(pos)
             elif len(claims) < self.settings.max_claims:
                 length = len(snap.sentences[pos].text.split())
-                if claims and used_words + length > _WORD_BUDGET:
+                if claims and (used_words + length > _WORD_BUDGET or length < _MIN_CLAIM_WORDS):
                     continue
                 claims.append(Claim([pos], scores[pos]))
                 used_words += length
@@ -197,10 +202,9 @@ class ExtractiveAnswerer:
                 s = snap.sentences[pos]
                 citations.append(Citation(len(citations) + 1, s.source, s.number, s.text))
                 markers.append(f"[{len(citations)}]")
-            text = snap.sentences[claim.positions[0]].text
-            if speaker_written:
-                text = _LEAD_PRONOUN.sub(speaker_written, text, count=1)
-            parts.append(f"{text} {''.join(markers)}")
+            parts.append(
+                f"{self._readable(snap, claim.positions[0], speaker_written)} {''.join(markers)}"
+            )
         return Answer(
             answer=" ".join(parts),
             refused=False,
@@ -208,6 +212,23 @@ class ExtractiveAnswerer:
             mode=self.mode,
             standalone_question=question.standalone,
         )
+
+    @staticmethod
+    def _readable(snap: CorpusSnapshot, pos: int, speaker_written: str | None) -> str:
+        """The sentence, with a pronoun standing for its speaker replaced by the name.
+
+        Only the answer text changes; the citation keeps the sentence as the file has it.
+        """
+        text = snap.sentences[pos].text
+        canon = snap.speakers[pos]
+        if canon is None or f"name:{canon}" in snap.keys_of(text):
+            return text
+        written = (
+            speaker_written
+            if speaker_written and snap.names.resolve(speaker_written) == canon
+            else snap.names.display(canon)
+        )
+        return _SPEAKER_PRONOUN.sub(written, text, count=1)
 
     async def answer(self, question: Question, retrieval: Retrieval) -> Answer:
         return self.compose(question, retrieval)

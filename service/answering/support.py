@@ -83,7 +83,7 @@ def unknown_terms(question: str, snap: CorpusSnapshot) -> list[str]:
     return out
 
 
-def coverage(keys: list[str], text_keys: set[str], snap: CorpusSnapshot) -> float:
+def coverage(keys: list[str], text_keys: frozenset[str] | set[str], snap: CorpusSnapshot) -> float:
     """IDF-weighted share of the question's keys found in a piece of evidence."""
     if not keys:
         return 0.0

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -34,6 +34,7 @@ class CorpusSnapshot:
     names: NameIndex
     lexical: LexicalIndex
     built_at: float
+    _keys: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, store: IndexStore, name_similarity: float) -> CorpusSnapshot:
@@ -53,8 +54,14 @@ class CorpusSnapshot:
             built_at=time.time(),
         )
 
-    def keys_of(self, text: str) -> set[str]:
-        """The comparison keys of a text: each name's cluster token, or a word's stem."""
+    def keys_of(self, text: str) -> frozenset[str]:
+        """The comparison keys of a text: each name's cluster token, or a word's stem.
+
+        Cached per text: answering compares the same sentences many times per request.
+        """
+        cached = self._keys.get(text)
+        if cached is not None:
+            return cached
         out = set()
         for w in words(text):
             low = w.lower()
@@ -62,7 +69,10 @@ class CorpusSnapshot:
                 continue
             canon = self.names.canonical.get(low)
             out.add(f"name:{canon}" if canon else stem(low))
-        return out
+        keys = frozenset(out)
+        if len(self._keys) < 100_000:
+            self._keys[text] = keys
+        return keys
 
     @cached_property
     def document_frequency(self) -> dict[str, int]:

@@ -108,6 +108,12 @@ class NameIndex:
                     best = (score, canon)
         return best[1] if best else None
 
+    def display(self, canon: str) -> str:
+        """How to write a name in an answer: its most frequent spelling, capitalised."""
+        spellings = self.members.get(canon, [canon])
+        best = max(spellings, key=lambda n: (self.counts[n], n))
+        return best[:1].upper() + best[1:]
+
     def variants(self, word: str) -> list[str]:
         canon = self.resolve(word)
         return list(self.members.get(canon, [])) if canon else []
