@@ -35,14 +35,20 @@ def _normalise(rows: np.ndarray) -> np.ndarray:
 class SentenceTransformerEmbedder:
     """A local sentence-transformers model on the CPU (offline: no hub access)."""
 
-    def __init__(self, model_path: str, batch_size: int = 64) -> None:
+    def __init__(self, model_path: str, batch_size: int = 64, threads: int = 1) -> None:
         self.model_path = model_path
         self.batch_size = batch_size
+        self.threads = threads
         self.name = f"st:{os.path.basename(model_path.rstrip('/')) or model_path}"
 
     @property
     def _model(self) -> Any:
-        return _load_sentence_transformer(self.model_path)
+        model = _load_sentence_transformer(self.model_path)
+        import torch
+
+        if torch.get_num_threads() != self.threads:
+            torch.set_num_threads(self.threads)
+        return model
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -95,7 +101,9 @@ def make_embedder(settings: EmbeddingSettings, llm: LLMSettings) -> Embedder:
     match settings.mode:
         case "local":
             path = settings.local_model_path or default_local_model_path()
-            return SentenceTransformerEmbedder(str(path), batch_size=settings.batch_size)
+            return SentenceTransformerEmbedder(
+                str(path), batch_size=settings.batch_size, threads=settings.torch_threads
+            )
         case "openai":
             return OpenAIEmbedder(
                 settings.openai_model, llm.effective_base_url, llm.effective_api_key
