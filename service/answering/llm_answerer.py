@@ -219,12 +219,19 @@ def garbage_reason(check: Verification) -> str:
 
 
 def accept_condensed(question: str, history: tuple[Turn, ...], reply: str) -> str | None:
-    """The model's rewrite if it keeps every content word of the follow-up and brings in
-    no name the conversation did not use; else None."""
+    """The model's rewrite if it is one question, keeps every content word of the follow-up,
+    names someone from the conversation when the follow-up said "he" or "she", and brings
+    in no name the conversation did not use; else None."""
     line = next((ln for ln in reply.strip().splitlines() if ln.strip()), "")
     line = _CONDENSE_PREFIX.sub("", line).strip().strip("\"'“”‘’ ")
-    if not 3 <= len(line.split()) <= 60:
+    size = len(line.split())
+    if not line.endswith("?") or not 3 <= size <= len(question.split()) + 15:
         return None
+    history_text = " ".join(t.content for t in history)
+    if any(w.lower() in _PRONOUNS for w in words(question)):
+        named = {w for w in words(history_text) if w[:1].isupper()}
+        if not any(w in named for w in words(line)[1:]):
+            return None  # the pronoun was not resolved
     out_stems = {stem(w) for w in words(line)}
     needed = {
         stem(w)
@@ -233,6 +240,6 @@ def accept_condensed(question: str, history: tuple[Turn, ...], reply: str) -> st
     }
     if not needed <= out_stems:
         return None
-    seen = {stem(w) for w in words(" ".join([question, *(t.content for t in history)]))}
+    seen = {stem(w) for w in words(f"{question} {history_text}")}
     invented = [w for w in words(line)[1:] if w[:1].isupper() and stem(w) not in seen]
     return None if invented else line

@@ -41,8 +41,10 @@ Embed = Callable[[list[str]], np.ndarray]
 # "The articles do not cover this." / "There is no information about ..." — the model
 # saying the evidence does not answer, which is not a claim to verify.
 _DECLINE = re.compile(
-    r"\b(?:do(?:es)?\s+not|don['’]t|doesn['’]t|cannot|can['’]t|no|not)\b.{0,40}?\b(?:cover|"
-    r"mention|say|answer|contain|provide|include|information|evidence|details?|specify)\b",
+    r"\b(?:articles?|evidence|sources?|context|documents?|texts?|information)\b.{0,50}?"
+    r"\b(?:do(?:es)?\s+not|don['’]t|doesn['’]t|cannot|can['’]t|no|not|neither)\b"
+    r"|\b(?:no|not\s+enough|insufficient)\s+(?:information|evidence|mention|details?)\s+"
+    r"(?:in|from|about|on|to)\b",
     re.IGNORECASE,
 )
 # A sentence whose subject is a pronoun ("He added that ...") names its speaker in the

@@ -17,6 +17,7 @@ from service.answering.base import Answer, Question, Turn
 from service.answering.citations import CitationBook, marker_numbers, split_marked
 from service.answering.evidence_window import ShownEvidence
 from service.answering.llm_answerer import LLMAnswerer, accept_condensed
+from service.answering.verification import is_decline
 from service.container import Container
 from service.settings import Settings
 
@@ -105,6 +106,27 @@ def test_condensed_rewrites_are_accepted_only_when_safe() -> None:
     assert accept_condensed("And what did Kallas say?", history, "What did Macron say?") is None
     assert accept_condensed("Where was he?", history, "Where was Lavrov in Crimea?") is None
     assert accept_condensed("Where was he?", history, "") is None
+    # not a question, or the pronoun left unresolved (both seen from the local model)
+    follow = (Turn("user", "Where did Zelensky speak from?"),)
+    assert accept_condensed("Where was he?", follow, "Where was Zelensky?") == "Where was Zelensky?"
+    statement = "The German chancellor said the plan had not been drawn up."
+    assert accept_condensed("And what did the German chancellor say?", follow, statement) is None
+    vague = "The answer to the question about the visit is: the talks?"
+    assert accept_condensed("Where was he?", follow, vague) is None
+
+
+@pytest.mark.parametrize(
+    ("sentence", "declines"),
+    [
+        ("The articles do not cover this.", True),
+        ("The evidence does not say who won.", True),
+        ("There is no information about the Pope in the articles.", True),
+        ("The White House said the plan had been revised, but gave no further details.", False),
+        ("Rubio declined to say how soon an agreement could be reached.", False),
+    ],
+)
+def test_a_decline_is_told_from_a_claim(sentence: str, declines: bool) -> None:
+    assert is_decline(sentence) is declines
 
 
 # --- verification --------------------------------------------------------------------------
