@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
@@ -214,7 +215,11 @@ def _call(app: FastAPI, headers: list[tuple[bytes, bytes]], body: _Body) -> tupl
     async def send(message: MutableMapping[str, Any]) -> None:
         sent.append(message)
 
-    asyncio.run(app(scope, body, send))
+    # A thread of its own: an earlier test (Playwright's sync API) may have left an event
+    # loop marked as running in this thread, and asyncio.run() refuses to nest in it.
+    worker = threading.Thread(target=lambda: asyncio.run(app(scope, body, send)))
+    worker.start()
+    worker.join(timeout=60)
     start = next(m for m in sent if m["type"] == "http.response.start")
     payload = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     return int(start["status"]), payload
