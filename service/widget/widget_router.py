@@ -30,9 +30,9 @@ def _asset(path: Path) -> tuple[bytes, str]:
     return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
-@widget_router.api_route(
+@widget_router.head("/widget.js", include_in_schema=False)  # HEAD: same handler, no 2nd op id
+@widget_router.get(
     "/widget.js",
-    methods=["GET", "HEAD"],
     summary="The embeddable chat widget (one script tag; see docs/widget.md)",
     response_class=Response,
     responses={200: {"content": {"application/javascript": {}}}},
