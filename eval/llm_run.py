@@ -180,8 +180,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", type=Path, action="append", help="JSONL (default: dev part)")
     parser.add_argument("--out", type=Path, required=True, help="JSON file for records and figures")
     parser.add_argument("--limit", type=int, default=0, help="only the first N cases")
+    parser.add_argument("--ids", default="", help="only these case ids (comma-separated)")
     args = parser.parse_args(argv)
     cases = load_cases(args.cases or [DEV_CASES])
+    if args.ids:
+        cases = [c for c in cases if c.id in set(args.ids.split(","))]
     cases = cases[: args.limit] if args.limit else cases
     service = in_process_service() if not args.url else _given(args.url)
     with service as url, httpx.Client(base_url=url, timeout=600) as client:
