@@ -41,10 +41,11 @@ Embed = Callable[[list[str]], np.ndarray]
 # "The articles do not cover this." / "There is no information about ..." — the model
 # saying the evidence does not answer, which is not a claim to verify.
 _DECLINE = re.compile(
-    r"\b(?:articles?|evidence|sources?|context|documents?|texts?|information)\b.{0,50}?"
-    r"\b(?:do(?:es)?\s+not|don['’]t|doesn['’]t|cannot|can['’]t|no|not|neither)\b"
-    r"|\b(?:no|not\s+enough|insufficient)\s+(?:information|evidence|mention|details?)\s+"
-    r"(?:in|from|about|on|to)\b",
+    r"\b(?:articles?|evidence|sources?|context|documents?|texts?)\s+(?:do(?:es)?\s+not|don['’]t|"
+    r"doesn['’]t|cannot|can['’]t)\s+(?:\w+\s+){0,2}?(?:cover|mention|say|answer|contain|"
+    r"provide|include|specify|state|address|discuss)\b"
+    r"|\bno\s+(?:information|mention|evidence)\b.{0,60}\b(?:in|from)\s+the\s+(?:articles?|"
+    r"evidence|sources?|context|documents?|texts?)\b",
     re.IGNORECASE,
 )
 # A sentence whose subject is a pronoun ("He added that ...") names its speaker in the

@@ -123,6 +123,9 @@ def test_condensed_rewrites_are_accepted_only_when_safe() -> None:
         ("There is no information about the Pope in the articles.", True),
         ("The White House said the plan had been revised, but gave no further details.", False),
         ("Rubio declined to say how soon an agreement could be reached.", False),
+        # claims of the local model that an earlier pattern took for declines
+        ("The White House said the plan was revised, but gave no details about the plans.", False),
+        ("Russia claims Kupyansk, but the evidence shows that it is not just about a city.", False),
     ],
 )
 def test_a_decline_is_told_from_a_claim(sentence: str, declines: bool) -> None:
