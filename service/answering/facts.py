@@ -16,57 +16,26 @@ from dataclasses import dataclass
 from typing import Literal
 
 from service.index.corpus import CorpusSnapshot
-from service.retrieval.text import QUESTION_WORDS, STOPWORDS, ascii_fold, stem, words
+from service.retrieval.text import (
+    MONTHS,
+    QUESTION_WORDS,
+    STOPWORDS,
+    WEEKDAYS,
+    ascii_fold,
+    stem,
+    words,
+)
 
 _TOKEN = re.compile(r"[^\W_]+(?:[-'’.][^\W_]+)*\.?", re.UNICODE)
 _NUMBER_WORDS = {
     w: str(i)
     for i, w in enumerate(
-        [
-            "zero",
-            "one",
-            "two",
-            "three",
-            "four",
-            "five",
-            "six",
-            "seven",
-            "eight",
-            "nine",
-            "ten",
-            "eleven",
-            "twelve",
-            "thirteen",
-            "fourteen",
-            "fifteen",
-            "sixteen",
-            "seventeen",
-            "eighteen",
-            "nineteen",
-            "twenty",
-        ]
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen "
+        "fourteen fifteen sixteen seventeen eighteen nineteen twenty".split()
     )
 } | {"thirty": "30", "forty": "40", "fifty": "50", "hundred": "100", "thousand": "1000"}
-_MONTHS = {
-    m[:3]: m
-    for m in [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-    ]
-}
-_WEEKDAYS = {
-    d[:3]: d for d in ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-}
+_MONTHS = {m[:3]: m for m in MONTHS}
+_WEEKDAYS = {d[:3]: d for d in WEEKDAYS}
 _DEMONYM_SUFFIXES = ("ian", "ean", "an", "n", "ese", "ish", "i", "ic")
 _OPENERS = ".!?:;“\"'‘(—–-"
 
