@@ -16,6 +16,10 @@ from service.settings import Settings
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
+# Question endpoints whose JSON bodies max_body_bytes limits (/documents has its own limit).
+_LIMITED_PATHS = ("/ask", "/v1/")
+
+
 def install_middleware(app: FastAPI, settings: Settings) -> None:
     limit = settings.server.max_body_bytes
 
@@ -29,7 +33,7 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
         request.state.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
         length = request.headers.get("content-length")
         too_big = length is not None and length.isdigit() and int(length) > limit
-        if request.url.path.startswith("/ask") and too_big:
+        if request.url.path.startswith(_LIMITED_PATHS) and too_big:
             response: Response = JSONResponse(
                 error_body(
                     request,

@@ -34,7 +34,10 @@ class ServerSettings(BaseModel):
         "e.g. the intranet pages that embed the widget. Empty: same origin only.",
     )
     max_body_bytes: int = Field(
-        64 * 1024, ge=1024, description="Largest JSON request body accepted on /ask."
+        64 * 1024,
+        ge=1024,
+        description="Largest JSON request body accepted on /ask, /ask/stream and "
+        "/v1/chat/completions.",
     )
 
 

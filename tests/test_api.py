@@ -178,8 +178,9 @@ def test_bad_input_gets_a_clear_4xx(
 def test_malformed_json_and_oversized_body(client: TestClient) -> None:
     r = client.post("/ask", content=b"{not json", headers={"content-type": "application/json"})
     assert r.status_code == 422 and "JSON" in r.json()["detail"]
-    r = client.post("/ask", content=b"x" * 70000, headers={"content-type": "application/json"})
-    assert r.status_code == 413 and r.json()["error"] == "payload_too_large"
+    for path in ["/ask", "/ask/stream", "/v1/chat/completions"]:
+        r = client.post(path, content=b"x" * 70000, headers={"content-type": "application/json"})
+        assert r.status_code == 413 and r.json()["error"] == "payload_too_large", path
 
 
 @pytest.mark.parametrize(
