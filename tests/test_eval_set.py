@@ -11,7 +11,7 @@ from collections import Counter
 
 import pytest
 
-from eval.cases import DEFAULT_CASE_FILES, Case, load_cases
+from eval.cases import DEFAULT_CASE_FILES, TAGS, Case, load_cases
 from eval.corpus import SentenceTable, from_ingest
 from eval.resolve import locate
 from eval.text import contains_phrase
@@ -33,17 +33,7 @@ def test_set_size_and_parts(cases: list[Case]) -> None:
     assert len(cases) >= 60
     assert parts["holdout"] >= 15
     tags = Counter(t for c in cases for t in c.tags)
-    for tag in (
-        "single-source",
-        "multi-source",
-        "speaker",
-        "numbers-dates",
-        "spelling-variant",
-        "disputed",
-        "follow-up",
-        "unanswerable",
-        "injection",
-    ):
+    for tag in sorted(TAGS):
         assert tags[tag] >= 3, tag
 
 

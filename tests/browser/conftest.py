@@ -29,6 +29,8 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 
+from tests.processes import stop
+
 from .helpers import XSS_DOCUMENT, XSS_SOURCE, intranet_page
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -114,12 +116,7 @@ def _running_service(index: Path, tmp: Path, **settings: str) -> Iterator[str]:
         _wait_ready(base, proc, log, timeout_s=300)
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
+        stop(proc)
 
 
 @pytest.fixture(scope="session")

@@ -25,6 +25,7 @@ from fastapi import FastAPI
 from service.app import create_app
 from service.components.embeddings import Embedder
 from service.settings import Settings
+from tests.processes import stop
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "data" / "articles"
@@ -113,12 +114,7 @@ class ChromaServer:
             return
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGCONT)  # in case a test paused it
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
+        stop(self.proc)
         self.proc = None
 
     def pause(self) -> None:
@@ -219,13 +215,7 @@ class ServiceProcess:
         pytest.fail(f"the service did not start in {timeout_s}s:\n{self.tail()}")
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
+        stop(self.proc, timeout=20)
         self.proc = None
 
     def tail(self) -> str:

@@ -28,6 +28,7 @@ from service.components.local_llm import LOCAL_LLM_SETTINGS, server_argv
 from service.settings import Settings
 from tests.conftest import make_settings
 from tests.fakes.scripted_openai_server import ScriptedOpenAIServer
+from tests.processes import stop
 
 EXTERNAL_LLM_ENV = "NEWSQA_TEST_LLM_URL"
 
@@ -104,12 +105,7 @@ def local_llm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             time.sleep(0.5)
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=20)
+        stop(proc, timeout=20)
 
 
 @pytest.fixture(scope="session")
