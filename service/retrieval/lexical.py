@@ -9,26 +9,23 @@ from service.retrieval.names import NameIndex
 from service.retrieval.text import STOPWORDS, repair_text, stem, words
 
 
-def lexical_tokens(text: str, names: NameIndex) -> list[str]:
-    """Stemmed content words; any spelling of a known name becomes that name's token."""
+def lexical_tokens(text: str, names: NameIndex, fuzzy: bool = False) -> list[str]:
+    """Stemmed content words; any spelling of a known name becomes that name's token.
+
+    ``fuzzy`` (for questions) also matches spellings the corpus never used ("Witkof").
+    """
+
+    def name_of(word: str) -> str | None:
+        if fuzzy:
+            return names.resolve(word) if len(word) >= 4 else None
+        return names.canonical.get(word.lower())
+
     out: list[str] = []
     for w in words(text):
         low = w.lower()
         if low in STOPWORDS:
             continue
-        canon = names.canonical.get(low) if w[:1].isupper() or low in names.canonical else None
-        out.append(f"name:{canon}" if canon else stem(low))
-    return out
-
-
-def query_tokens(text: str, names: NameIndex) -> list[str]:
-    """Like :func:`lexical_tokens`, but unseen spellings of names are matched fuzzily."""
-    out: list[str] = []
-    for w in words(text):
-        low = w.lower()
-        if low in STOPWORDS:
-            continue
-        canon = names.resolve(w) if len(low) >= 4 else None
+        canon = name_of(w)
         out.append(f"name:{canon}" if canon else stem(low))
     return out
 
@@ -46,7 +43,7 @@ class LexicalIndex:
 
     def search(self, question: str, n: int) -> list[tuple[int, float]]:
         """(sentence position, BM25 score), best first; only positive scores."""
-        tokens = query_tokens(question, self.names)
+        tokens = lexical_tokens(question, self.names, fuzzy=True)
         if not tokens or self.size == 0:
             return []
         scores = np.asarray(self._bm25.get_scores(tokens))
