@@ -10,33 +10,25 @@ URL of one already running to reuse it while iterating.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
 
 from service.app import create_app
-from service.components.local_llm import LOCAL_LLM_SETTINGS, server_argv
+from service.components.local_llm import LOCAL_LLM_SETTINGS
+from service.components.local_llm_server import LocalLLMCrashed, free_port, running_local_llm
 from service.settings import Settings
 from tests.conftest import make_settings
 from tests.fakes.scripted_openai_server import ScriptedOpenAIServer
-from tests.processes import stop
 
 EXTERNAL_LLM_ENV = "NEWSQA_TEST_LLM_URL"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class LiveServer:
@@ -74,38 +66,26 @@ def llm_settings(index: Settings, base_url: str, **llm: Any) -> Settings:
 
 @pytest.fixture(scope="session")
 def local_llm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The ``/v1`` base URL of a real llama.cpp server running SmolLM2-135M-Instruct."""
+    """The ``/v1`` base URL of a real llama.cpp server running SmolLM2-135M-Instruct.
+
+    The server must survive one real completion of a few hundred prompt tokens before any
+    test uses it; when it does not, every llm test fails with the server's log tail
+    (``the local model crashed on its first completion: ...``), not with "Connection error".
+    """
     external = os.environ.get(EXTERNAL_LLM_ENV)
     if external:
         yield external.rstrip("/")
         return
-    try:
-        argv = server_argv(free_port())
-    except FileNotFoundError as exc:
-        pytest.fail(f"the local model is not installed ({exc}); run `make llm-deps`")
-    port = int(argv[argv.index("--port") + 1])
     log = Path(tmp_path_factory.mktemp("llm")) / "llama-server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(
-                    f"llama.cpp server exited {proc.returncode}:\n{log.read_text()[-3000:]}"
-                )
-            try:
-                if httpx.get(f"{base}/models", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"llama.cpp server not up after 180 s:\n{log.read_text()[-3000:]}")
-            time.sleep(0.5)
+    with ExitStack() as stack:
+        try:
+            base, probe = stack.enter_context(running_local_llm(log))
+        except FileNotFoundError as exc:
+            pytest.fail(f"the local model is not installed ({exc}); run `make llm-deps`")
+        except LocalLLMCrashed as exc:
+            pytest.fail(str(exc), pytrace=False)
+        print(f"\nlocal model: {probe.summary()}")
         yield base
-    finally:
-        stop(proc, timeout=20)
 
 
 @pytest.fixture(scope="session")
