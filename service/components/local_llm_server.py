@@ -89,7 +89,6 @@ def probe_completion(
         "max_tokens": max_tokens,
         "temperature": 0,
         "stream": True,
-        "stream_options": {"include_usage": True},
     }
     start = time.perf_counter()
     first: float | None = None
@@ -110,6 +109,14 @@ def probe_completion(
     total = time.perf_counter() - start
     if not chunks:
         raise httpx.HTTPError("the completion streamed no text")
+    if "prompt_tokens" not in usage:  # llama-cpp-python's stream carries no usage: ask again
+        again = httpx.post(
+            f"{base_url}/chat/completions",
+            json={**body, "stream": False, "max_tokens": 1},
+            timeout=timeout_s,
+        )
+        again.raise_for_status()
+        usage = {**again.json().get("usage", {}), "completion_tokens": len(chunks)}
     return CompletionProbe(
         prompt_tokens=int(usage.get("prompt_tokens", 0)),
         completion_tokens=int(usage.get("completion_tokens", len(chunks))),
