@@ -16,7 +16,8 @@ from pathlib import Path
 from ingest.loaders import DocumentError, find_documents
 from ingest.pipeline import Ingester, Summary, content_hash
 from service.components.embeddings import make_embedder
-from service.index.store import IndexStore, IndexUnavailable, make_client
+from service.index.errors import IndexUnavailable
+from service.index.store import IndexStore, make_client
 from service.settings import Settings
 
 

@@ -10,7 +10,8 @@ from service.answering.base import Answerer
 from service.answering.extractive import ExtractiveAnswerer
 from service.components.embeddings import Embedder, make_embedder
 from service.index.corpus import IndexState
-from service.index.store import IndexStore, IndexUnavailable, make_client
+from service.index.errors import IndexUnavailable
+from service.index.store import IndexStore, make_client
 from service.retrieval.hybrid import HybridRetriever
 from service.settings import Settings
 

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from service.index.store import IndexUnavailable
+from service.index.errors import IndexUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,8 @@ from ingest.loaders import DocumentError, validate_source_name
 from ingest.pipeline import Ingester, Outcome
 from service.container import Container
 from service.errors import ApiError
-from service.index.store import DocumentEntry, IndexUnavailable
+from service.index.errors import IndexUnavailable
+from service.index.store import DocumentEntry
 
 
 class DocumentsService:

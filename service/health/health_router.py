@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from service.deps import ContainerDep
-from service.index.store import IndexUnavailable
+from service.index.errors import IndexUnavailable
 
 router = APIRouter(tags=["health"])
 

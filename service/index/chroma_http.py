@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from service.index.store import IndexUnavailable
+from service.index.errors import IndexUnavailable
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import numpy as np
 
+from service.index.errors import EmbedderMismatch, IndexUnavailable
+
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
     from chromadb.api.models.Collection import Collection
@@ -32,14 +34,6 @@ if TYPE_CHECKING:
 _BATCH = 500  # records per Chroma call; well under its max batch size
 P = ParamSpec("P")
 R = TypeVar("R")
-
-
-class IndexUnavailable(RuntimeError):
-    """Chroma did not answer (server down, restarting, unreachable)."""
-
-
-class EmbedderMismatch(RuntimeError):
-    """The index was built with another embedding model than the one configured."""
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from service.components.embeddings import Embedder
-from service.index.store import IndexUnavailable
+from service.index.errors import IndexUnavailable
 from service.settings import Settings
 
 from .support import (
