@@ -22,7 +22,7 @@ from ingest.sentences import Sentence, split_sentences
 from ingest.teasers import foreign_tail
 from service.components.embeddings import Embedder
 from service.index.store import IndexStore, StoredSentence
-from service.retrieval.text import repair_text
+from service.language.text import repair_text
 from service.settings import IngestSettings
 
 log = logging.getLogger(__name__)

@@ -1,19 +1,18 @@
 """Split cleaned prose into numbered sentences that can be found word for word in the file.
 
 Sentence boundaries come from pysbd (rule-based, handles abbreviations such as "U.S."
-and quotations). The text of a sentence is the file's text with runs of white space
-collapsed to one space and nothing else changed; its span points into the original file.
+and quotations), through ``service.language.sentences``: the one splitter of the project.
+The text of a sentence is the file's text with runs of white space collapsed to one space
+and nothing else changed; its span points into the original file.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-
-import pysbd
 
 from ingest.cleaning import LogicalLine
+from service.language.sentences import segment
 
 _WS = re.compile(r"\s+")
 _CLOSERS = "”’\"'»)]"
@@ -28,11 +27,6 @@ class Sentence:
     start: int  # character offset of the first character in the original text
     end: int  # offset one past the last character
     paragraph: int = 0  # index of the (joined) line it comes from, for attribution
-
-
-@lru_cache(maxsize=1)
-def _segmenter() -> pysbd.Segmenter:
-    return pysbd.Segmenter(language="en", clean=False, char_span=False)
 
 
 def collapse_ws(text: str) -> str:
@@ -67,12 +61,12 @@ def _collapsed_with_offsets(source: str, line: LogicalLine) -> tuple[str, list[i
 def split_sentences(source: str, prose: list[LogicalLine]) -> list[Sentence]:
     """Number the sentences of the prose lines of ``source`` from 1."""
     out: list[Sentence] = []
-    seg = _segmenter()
     for paragraph, line in enumerate(prose):
         text, offsets = _collapsed_with_offsets(source, line)
         cursor = 0
         first_of_line = len(out)
-        for raw in seg.segment(text):
+        for span in segment(text):
+            raw = span.sent
             piece = raw.strip()
             if not piece:
                 continue

@@ -146,6 +146,6 @@ def test_every_sentence_is_found_word_for_word_at_its_span() -> None:
     ],
 )
 def test_mojibake_is_repaired_for_search(broken: str, repaired: str) -> None:
-    from service.retrieval.text import repair_text
+    from service.language.text import repair_text
 
     assert repair_text(broken) == repaired

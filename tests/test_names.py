@@ -8,7 +8,7 @@ import pytest
 
 from ingest.cleaning import clean
 from ingest.sentences import split_sentences
-from service.retrieval.names import NameIndex
+from service.language.names import NameIndex
 
 CORPUS = Path(__file__).resolve().parent.parent / "data" / "articles"
 

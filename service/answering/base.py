@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol
 
+from service.retrieval.evidence import Evidence
+
 if TYPE_CHECKING:
     from service.retrieval.hybrid import Retrieval
 
@@ -22,29 +24,6 @@ class Turn:
 
     role: Role
     content: str
-
-
-@dataclass(frozen=True)
-class SentenceRef:
-    """A sentence of the index: what a citation points at."""
-
-    source: str
-    sentence: int  # 1-based number within its file
-    text: str  # exactly as stored: the file's text with white-space runs collapsed
-    title: str | None = None
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """A retrieved sentence, its fused score and its neighbours for context."""
-
-    ref: SentenceRef
-    score: float
-    dense: float | None = None  # cosine similarity to the question, when dense found it
-    rank_dense: int | None = None
-    rank_lexical: int | None = None
-    before: tuple[SentenceRef, ...] = ()
-    after: tuple[SentenceRef, ...] = ()
 
 
 @dataclass(frozen=True)

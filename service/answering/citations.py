@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 
-import pysbd
-
-from service.answering.base import Citation, SentenceRef
+from service.answering.base import Citation
+from service.language.sentences import segment
+from service.retrieval.evidence import SentenceRef
 
 _OPEN = r"(?:\[\^?|【|［|〔)"
 _CLOSE = r"(?:\]|】|］|〕)"
@@ -66,11 +65,6 @@ def marker_numbers(body: str) -> list[int]:
     return list(dict.fromkeys(out))
 
 
-@lru_cache(maxsize=1)
-def _segmenter() -> pysbd.Segmenter:
-    return pysbd.Segmenter(language="en", clean=False, char_span=True)
-
-
 def _strip_markers(line: str) -> tuple[str, list[tuple[int, list[int]]]]:
     """The line without markers, and (offset in the stripped line, numbers) per marker."""
     out: list[str] = []
@@ -107,7 +101,7 @@ def split_marked(answer: str) -> list[MarkedSentence]:
             continue
         leading = MARKER.match(line) is not None and MARKER.sub("", line).strip() != ""
         stripped, markers = _strip_markers(line)
-        spans = [s for s in _segmenter().segment(stripped) if s.sent.strip()]
+        spans = [s for s in segment(stripped) if s.sent.strip()]
         if not spans:
             if markers and sentences:  # a line of markers only: they cite the line above
                 last = sentences[-1]

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from service.answering.base import Evidence
 from service.components.llm import TokenCounter
+from service.retrieval.evidence import Evidence
 
 CONTEXT_TOKENS = 20  # of each neighbour, at most: "a little" context, not a second passage
 

@@ -13,18 +13,18 @@ its claim by construction. What this module decides is *which* sentences:
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from service.answering.attribution import SPEECH_VERBS
 from service.answering.base import Answer, Citation, Question
 from service.answering.support import coverage, question_keys
 from service.index.corpus import CorpusSnapshot
+from service.language.keys import name_key
+from service.language.pronouns import SPEAKER_PRONOUN
+from service.language.question import answer_shape, asked_speaker
 from service.retrieval.hybrid import Retrieval
-from service.retrieval.text import MONTHS, WEEKDAYS, words
 from service.settings import AnswerSettings
 
 # Two sentences from different files state one fact when they are near-paraphrases, or
@@ -34,84 +34,14 @@ _SAME_STATEMENT = 0.65
 _WORD_BUDGET = 90  # claims are added while the answer stays within this many words
 _LONG_SENTENCE = 30  # words; longer sentences score a little lower (short answers read better)
 _KEEP_RATIO = 0.7  # a claim must score at least this share of the best claim's score
-_SPEAKER_Q = re.compile(
-    r"\b(?:what|how)\b.*?\b(?:did|does|has|had|do)\s+(?P<who>.+?)\s+"
-    r"(?:say|said|tell|told|claim|claimed|state|stated|think|describe|described|announce|"
-    r"argue|warn|stress|note|add|report|reveal|insist|emphasi[sz]e|praise|accuse|express)\b",
-    re.IGNORECASE,
-)
-# A pronoun standing for the speaker: "He added...", "..., he said.", "According to him, ..."
-_SPEAKER_PRONOUN = re.compile(
-    r"^(?:He|She)\b|\b(?:he|she)\b(?= (?:said|added|noted|stressed|warned|told|claimed))"
-    r"|(?<=^According to )(?:him|her)\b"
-)
 _MIN_CLAIM_WORDS = 5  # "“What a mess.”" means nothing on its own
-# What kind of answer a question wants, and how a sentence that holds one looks.
-_WANTS = [
-    (re.compile(r"^\s*where\b", re.I), re.compile(r"\b(?:in|at|from|near)\s+(?:the\s+)?[A-Z]\w+")),
-    (
-        re.compile(r"^\s*when\b|\bwhat (?:day|date|time)\b", re.I),
-        re.compile(
-            r"\b(?:\d{1,2}(?:st|nd|rd|th)?|\d{4}|"
-            + "|".join(w.capitalize() for w in MONTHS + WEEKDAYS)
-            + r"|yesterday|today|tomorrow|week|month|year)\b"
-        ),
-    ),
-    (
-        re.compile(r"^\s*how (?:many|much|long|old)\b", re.I),
-        re.compile(
-            r"\d|\b(?:one|two|three|"
-            r"four|five|six|seven|eight|nine|ten|hundreds?|thousands?|millions?)\b",
-            re.I,
-        ),
-    ),
-]
 _ANSWER_TYPE_BONUS = 0.25
-
-
-def answer_shape(question: str) -> re.Pattern[str] | None:
-    """The pattern a sentence must contain to hold the kind of answer asked for."""
-    return next((shape for asks, shape in _WANTS if asks.search(question)), None)
 
 
 @dataclass
 class Claim:
     positions: list[int] = field(default_factory=list)
     score: float = 0.0
-
-
-def speaker_of_question(question: str, retrieval: Retrieval) -> tuple[str, str] | None:
-    """(canonical speaker, name as written) for "What did X say?"-like questions."""
-    names = retrieval.snapshot.names
-    m = _SPEAKER_Q.search(question)
-    if not m:
-        return None
-    written = [w for w in re.findall(r"[^\W\d_][\w’'-]*", m.group("who")) if len(w) >= 4]
-    for w in reversed(written):
-        canon = names.resolve(w)
-        if canon:
-            return canon, w
-    return None
-
-
-def silent_speaker(question: str, retrieval: Retrieval) -> str | None:
-    """For "What did X say?": X as written, when the articles never report X speaking.
-
-    X must be known to the corpus (else the unknown-terms check answers) but appear in no
-    sentence attributed to X and in no retrieved sentence that reports speech at all.
-    """
-    speaker = speaker_of_question(question, retrieval)
-    if speaker is None:
-        return None
-    canon, written = speaker
-    snap = retrieval.snapshot
-    if canon in snap.speakers:
-        return None
-    key = f"name:{canon}"
-    for ev in retrieval.evidence:
-        if key in snap.keys_of(ev.ref.text) and set(words(ev.ref.text)) & SPEECH_VERBS:
-            return None
-    return written
 
 
 class ExtractiveAnswerer:
@@ -122,10 +52,10 @@ class ExtractiveAnswerer:
 
     def _score(self, question: str, retrieval: Retrieval) -> tuple[dict[int, float], str | None]:
         snap = retrieval.snapshot
-        speaker = speaker_of_question(question, retrieval)
+        speaker = asked_speaker(question, snap.names)
         canon = speaker[0] if speaker else None
         keys = [k for _, k in question_keys(question, snap)]
-        topic = [k for k in keys if k != f"name:{canon}"] if canon else keys
+        topic = [k for k in keys if k != name_key(canon)] if canon else keys
         shape = answer_shape(question)
         pool = set(retrieval.fused)
         if canon:
@@ -145,9 +75,9 @@ class ExtractiveAnswerer:
                 who = snap.speakers[pos]
                 if who == canon:
                     score += 0.5
-                    if f"name:{canon}" in snap.keys_of(s.text):
+                    if name_key(canon) in snap.keys_of(s.text):
                         score += 0.1  # names the speaker: reads on its own
-                elif f"name:{canon}" not in snap.keys_of(s.text):
+                elif name_key(canon) not in snap.keys_of(s.text):
                     score -= 0.15
             scores[pos] = score
         return scores, speaker[1] if speaker else None
@@ -221,14 +151,14 @@ class ExtractiveAnswerer:
         """
         text = snap.sentences[pos].text
         canon = snap.speakers[pos]
-        if canon is None or f"name:{canon}" in snap.keys_of(text):
+        if canon is None or name_key(canon) in snap.keys_of(text):
             return text
         written = (
             speaker_written
             if speaker_written and snap.names.resolve(speaker_written) == canon
             else snap.names.display(canon)
         )
-        return _SPEAKER_PRONOUN.sub(written, text, count=1)
+        return SPEAKER_PRONOUN.sub(written, text, count=1)
 
     async def answer(self, question: Question, retrieval: Retrieval) -> Answer:
         return self.compose(question, retrieval)

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from service.index.corpus import CorpusSnapshot
-from service.retrieval.text import (
+from service.language.keys import name_key
+from service.language.text import (
     MONTHS,
     QUESTION_WORDS,
     STOPWORDS,
@@ -170,7 +171,7 @@ def name_found(name: str, facts: TextFacts, snap: CorpusSnapshot) -> bool:
         return a in facts.acronyms or a.lower() in facts.lower_words
     low = ascii_fold(name).lower()
     canon = snap.names.resolve(name)
-    if canon and f"name:{canon}" in facts.keys:
+    if canon and name_key(canon) in facts.keys:
         return True
     if low in facts.lower_words or stem(low) in facts.keys:
         return True

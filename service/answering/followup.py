@@ -12,10 +12,9 @@ import re
 
 from service.answering.base import Turn
 from service.index.corpus import CorpusSnapshot
-from service.retrieval.text import STOPWORDS, words
+from service.language.pronouns import PERSON_PRONOUN, THING_PRONOUN
+from service.language.text import STOPWORDS, words
 
-_PRONOUN = re.compile(r"\b(he|she|him|his|her|hers)\b", re.IGNORECASE)
-_THING_PRONOUN = re.compile(r"\b(it|they|them|there)\b(?=[^?]*\?*\s*$)", re.IGNORECASE)
 # The first "the ..." noun phrase of a question, with a short "in/of/on/about X" tail.
 _NOUN_PHRASE = re.compile(
     r"\bthe\s+(?:[\w’'-]+\s+){0,2}?[\w’'-]+(?:\s+(?:in|of|on|about|with)\s+(?:the\s+)?"
@@ -84,16 +83,16 @@ def condense(question: str, history: tuple[Turn, ...], snap: CorpusSnapshot) -> 
     standalone = standalone[:1].upper() + standalone[1:]
     speaking = {who for who in snap.speakers if who}
     names_a_person = any(snap.names.resolve(w) in speaking for w in _people(standalone, snap))
-    if _PRONOUN.search(standalone) and not names_a_person:
+    if PERSON_PRONOUN.search(standalone) and not names_a_person:
         person = _last_person(history, snap)
         if person:
-            standalone = _PRONOUN.sub(
+            standalone = PERSON_PRONOUN.sub(
                 lambda p: person + ("'s" if p.group(1).lower() in {"his", "hers"} else ""),
                 standalone,
                 count=1,
             )
-    elif previous and _THING_PRONOUN.search(standalone):
+    elif previous and THING_PRONOUN.search(standalone):
         phrase = _NOUN_PHRASE.search(previous)
         if phrase:
-            standalone = _THING_PRONOUN.sub(phrase.group(0), standalone, count=1)
+            standalone = THING_PRONOUN.sub(phrase.group(0), standalone, count=1)
     return standalone

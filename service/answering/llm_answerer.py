@@ -31,19 +31,17 @@ from service.answering.citations import MARKER, CitationBook, split_marked, with
 from service.answering.evidence_window import ShownEvidence, fit_evidence, format_evidence
 from service.answering.extractive import ExtractiveAnswerer
 from service.answering.prompts import Prompts
+from service.answering.refusal import REFUSAL_TEXT
 from service.answering.verification import Embed, Verification, Verifier
 from service.components.embeddings import Embedder
 from service.components.llm import ChatClient, Completion, LLMError, Message, TokenCounter
+from service.language.pronouns import PRONOUNS
+from service.language.text import QUESTION_WORDS, STOPWORDS, stem, words
 from service.retrieval.hybrid import Retrieval
-from service.retrieval.text import QUESTION_WORDS, STOPWORDS, stem, words
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
 
-DECLINED_TEXT = "The articles do not cover this."
-_PRONOUNS = frozenset(
-    ["he", "she", "him", "his", "her", "hers", "they", "them", "their", "it", "its"]
-)
 _COMPLETE = re.compile(r"[.!?…][\"'”’)]*$")
 _REPEAT = 0.8  # word-set overlap above which a sentence repeats an earlier one
 _CONDENSE_PREFIX = re.compile(r"^\s*(?:rewritten|standalone)?\s*question\s*:\s*", re.IGNORECASE)
@@ -154,7 +152,7 @@ class LLMAnswerer:
         if not check.supported:
             if any(c.decline for c in check.claims):
                 return Answer(
-                    DECLINED_TEXT,
+                    REFUSAL_TEXT,
                     refused=True,
                     citations=[],
                     mode=self.mode,
@@ -228,7 +226,7 @@ def accept_condensed(question: str, history: tuple[Turn, ...], reply: str) -> st
     if not line.endswith("?") or not 3 <= size <= len(question.split()) + 15:
         return None
     history_text = " ".join(t.content for t in history)
-    if any(w.lower() in _PRONOUNS for w in words(question)):
+    if any(w.lower() in PRONOUNS for w in words(question)):
         named = {w for w in words(history_text) if w[:1].isupper()}
         if not any(w in named for w in words(line)[1:]):
             return None  # the pronoun was not resolved
@@ -236,7 +234,7 @@ def accept_condensed(question: str, history: tuple[Turn, ...], reply: str) -> st
     needed = {
         stem(w)
         for w in words(question)
-        if w.lower() not in STOPWORDS | QUESTION_WORDS | _PRONOUNS and len(w) > 2
+        if w.lower() not in STOPWORDS | QUESTION_WORDS | PRONOUNS and len(w) > 2
     }
     if not needed <= out_stems:
         return None

@@ -1,52 +1,20 @@
-"""Does the corpus support an answer? Decided by the service, never by a model's honesty.
+"""How well the corpus and a piece of evidence cover a question's terms (IDF weighted).
 
-Three checks, each a property of the question and the evidence, not of known questions:
-- an instruction aimed at the system rather than a question about the articles;
-- a specific term of the question (a name, a number) that the corpus never mentions;
-- evidence that covers too little of what the question asks about.
+The measures the refusal check (``answering.refusal``) and the extractive answerer share:
+the question's comparison keys, the specific terms the corpus never mentions, and the
+share of the question's keys a text covers.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 
 from service.index.corpus import CorpusSnapshot
-from service.retrieval.text import QUESTION_WORDS, STOPWORDS, content_terms, stem, words
+from service.language.keys import word_key
+from service.language.text import QUESTION_WORDS, STOPWORDS, words
 
-# Messages that address the system instead of asking about the articles. These are
-# patterns of prompt injection in general (override, role play, prompt extraction, off-task
-# generation), not of any one message.
-_INSTRUCTION = re.compile(
-    r"\b(ignore|disregard|forget|override|bypass)\b.{0,40}\b(instructions?|prompts?|rules?|"
-    r"guidelines?|above|previous|context)\b"
-    r"|\byou are (now|no longer)\b|\bact as\b|\bpretend (to be|you)\b|\brole-?play\b"
-    r"|\b(system|hidden|initial) (prompt|message|instructions?)\b|\bjailbreak\b|\bDAN\b"
-    r"|\b(reveal|print|show|repeat|output)\b.{0,30}\b(prompt|instructions?)\b"
-    r"|^\s*(please\s+)?(write|compose|generate|translate|draft|create)\s+(me\s+)?(a|an|some|the)\b",
-    re.IGNORECASE,
-)
 _NUMBER = re.compile(r"\d")
-_ASKS_NUMBER = re.compile(r"^\s*(how (many|much|long|old)|what (number|percentage|year))\b", re.I)
-
-
-@dataclass(frozen=True)
-class Verdict:
-    supported: bool
-    reason: str | None = None  # "instruction" | "unknown_terms" | "no_evidence"
-    detail: str | None = None
-    missing: tuple[str, ...] = ()
-
-
-def is_instruction(question: str) -> bool:
-    return bool(_INSTRUCTION.search(question))
-
-
-def term_key(word: str, snap: CorpusSnapshot) -> str:
-    """The form in which a word is compared with the corpus: a name's cluster, or a stem."""
-    canon = snap.names.resolve(word) if len(word) >= 4 else None
-    return f"name:{canon}" if canon else stem(word)
 
 
 def idf(key: str, snap: CorpusSnapshot) -> float:
@@ -62,7 +30,7 @@ def question_keys(question: str, snap: CorpusSnapshot) -> list[tuple[str, str]]:
         low = w.lower()
         if low in STOPWORDS or low in QUESTION_WORDS or len(low) < 2:
             continue
-        key = term_key(w, snap)
+        key = word_key(w, snap.names, fuzzy=True)
         if key not in seen:
             seen.add(key)
             out.append((w, key))
@@ -90,18 +58,3 @@ def coverage(keys: list[str], text_keys: frozenset[str] | set[str], snap: Corpus
     total = sum(idf(k, snap) for k in keys)
     found = sum(idf(k, snap) for k in keys if k in text_keys)
     return found / total if total else 0.0
-
-
-def asks_for_number(question: str) -> bool:
-    return bool(_ASKS_NUMBER.search(question))
-
-
-__all__ = [
-    "Verdict",
-    "asks_for_number",
-    "content_terms",
-    "coverage",
-    "is_instruction",
-    "question_keys",
-    "unknown_terms",
-]

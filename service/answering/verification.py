@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from service.answering.base import SentenceRef
 from service.answering.citations import MarkedSentence
 from service.answering.evidence_window import ShownEvidence
 from service.answering.facts import (
@@ -35,6 +34,8 @@ from service.answering.facts import (
 )
 from service.answering.support import coverage
 from service.index.corpus import CorpusSnapshot
+from service.language.pronouns import PRONOUN_SUBJECT
+from service.retrieval.evidence import SentenceRef
 
 Embed = Callable[[list[str]], np.ndarray]
 
@@ -52,7 +53,6 @@ _DECLINE = re.compile(
 # sentence before; only then may a claim's name be found there. A sentence that names its
 # own people does not lend the names of the one before (that would let "Dmitriev said X"
 # pass against "Ushakov said X" when Dmitriev is named just before).
-_PRONOUN_SUBJECT = re.compile(r"^\W*(?:he|she|they|his|her|their)\b", re.IGNORECASE)
 _COMMON_CACHE: dict[tuple[object, float], frozenset[str]] = {}
 
 
@@ -129,7 +129,7 @@ class Verifier:
     def candidate(self, ref: SentenceRef, number: int | None) -> Candidate:
         pos = self.snap.position.get((ref.source, ref.sentence))
         previous = ""
-        if pos is not None and _PRONOUN_SUBJECT.match(ref.text):
+        if pos is not None and PRONOUN_SUBJECT.match(ref.text):
             before, _ = self.snap.around(pos, 1)
             previous = before[-1].text if before else ""
         vector = self.snap.vectors[pos] if pos is not None else None

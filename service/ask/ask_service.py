@@ -1,28 +1,24 @@
-"""Answering a question: condense → retrieve → decide support → answer, timed per stage."""
+"""Answering a question: condense → retrieve → decide support → answer, timed per stage.
+
+``ask`` and ``stream`` run the same pipeline (:meth:`AskService._run`); the stream only
+delivers the answer's text as it is produced. The refusal rule is ``answering.refusal``.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from starlette.concurrency import run_in_threadpool
 
 from service.answering.base import Answer, Answerer, Question, Turn
-from service.answering.extractive import answer_shape, silent_speaker
 from service.answering.followup import condense
-from service.answering.support import (
-    asks_for_number,
-    coverage,
-    is_instruction,
-    question_keys,
-    unknown_terms,
-)
+from service.answering.refusal import Refusal, refusal
 from service.container import Container
 from service.errors import ApiError
+from service.language.question import is_instruction
 from service.retrieval.hybrid import Retrieval
-
-REFUSAL_TEXT = "The articles do not cover this."
 
 
 @dataclass(frozen=True)
@@ -85,7 +81,7 @@ class AskService:
 
     def _prepare(
         self, data: AskInput, condensed: str | None = None
-    ) -> tuple[Question, Retrieval, Answer | None, dict]:
+    ) -> tuple[Question, Retrieval, Refusal | None, dict[str, float]]:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         state = self.container.state()
@@ -96,111 +92,62 @@ class AskService:
         t1 = time.perf_counter()
         retrieval = self.container.retriever().retrieve(standalone, data.top_k)
         timings["retrieve"] = (time.perf_counter() - t1) * 1000
-        refusal = self.refusal(question, retrieval)
-        return question, retrieval, refusal, timings
-
-    def refusal(self, question: Question, retrieval: Retrieval) -> Answer | None:
-        """A refusal when the corpus does not support an answer, else None."""
-        text = question.standalone
-        snap = retrieval.snapshot
-        if is_instruction(question.original):
-            return self._refuse(
-                question,
-                "instruction",
-                "I can only answer questions about the news articles in the index.",
-            )
-        if not snap.sentences:
-            return self._refuse(question, "empty_index", "The index holds no articles yet.")
-        missing = unknown_terms(text, snap)
-        if missing:
-            listed = ", ".join(f"“{m}”" for m in missing)
-            return self._refuse(
-                question, "unknown_terms", f"{REFUSAL_TEXT} They do not mention {listed}."
-            )
-        keys = [k for _, k in question_keys(text, snap)]
-        wants_number = asks_for_number(text)
-        shape = answer_shape(text)
-        best_cov, best_dense = 0.0, -1.0
-        numeric = False
-        for ev in retrieval.evidence:
-            context = " ".join(
-                [*(r.text for r in ev.before), ev.ref.text, *(r.text for r in ev.after)]
-            )
-            cov = coverage(keys, snap.keys_of(context), snap)
-            best_cov = max(best_cov, cov)
-            best_dense = max(best_dense, ev.dense or -1.0)
-            # A figure only answers "how many X" when it sits among the question's terms.
-            if wants_number and shape is not None and shape.search(ev.ref.text):
-                numeric = numeric or cov >= self.settings.answer.min_support
-        limits = self.settings.answer
-        worded = best_cov >= limits.min_support
-        if best_dense < limits.min_dense_similarity or (
-            not worded and best_dense < limits.confident_dense_similarity
-        ):
-            return self._refuse(question, "no_evidence", REFUSAL_TEXT)
-        silent = silent_speaker(text, retrieval)
-        if silent:
-            return self._refuse(
-                question, "no_evidence", f"{REFUSAL_TEXT} They report nothing {silent} said."
-            )
-        if wants_number and not numeric:
-            return self._refuse(question, "no_evidence", f"{REFUSAL_TEXT} They give no figure.")
-        return None
-
-    def _refuse(self, question: Question, reason: str, text: str) -> Answer:
-        return Answer(
-            answer=text,
-            refused=True,
-            citations=[],
-            mode="refusal",
-            refusal_reason=reason,
-            standalone_question=question.standalone,
-        )
+        refused = refusal(question.original, standalone, retrieval, self.settings.answer)
+        return question, retrieval, refused, timings
 
     def _answerer(self, data: AskInput) -> Answerer:
         return self.container.answerers[self.mode_for(data)]
 
-    async def ask(self, data: AskInput) -> Answer:
-        self.validate(data)
+    async def _run(self, data: AskInput, deliver_text: bool) -> AsyncIterator[str | Answer]:
+        """The one pipeline. ``deliver_text``: yield the answer's text as it is produced
+        (the answerer's ``stream``) before the final :class:`Answer`; else only the latter."""
         started = time.perf_counter()
         condensed = await self._model_condense(data)
         condense_ms = (time.perf_counter() - started) * 1000
-        question, retrieval, refusal, timings = await run_in_threadpool(
+        question, retrieval, refused, timings = await run_in_threadpool(
             self._prepare, data, condensed
         )
         if condensed:
             timings["condense"] = condense_ms
         answerer = self._answerer(data)
         t = time.perf_counter()
-        result = refusal or await answerer.answer(question, retrieval)
-        if refusal:
-            result.mode = answerer.mode
+        result: Answer
+        if refused is not None:
+            result = Answer(
+                answer=refused.text,
+                refused=True,
+                citations=[],
+                mode=answerer.mode,
+                refusal_reason=refused.reason,
+                standalone_question=question.standalone,
+            )
+            if deliver_text:
+                yield refused.text
+        elif deliver_text:
+            result = Answer("", False, [], answerer.mode)
+            async for item in answerer.stream(question, retrieval):
+                if isinstance(item, Answer):
+                    result = item
+                else:
+                    yield item
+        else:
+            result = await answerer.answer(question, retrieval)
         timings["answer"] = (time.perf_counter() - t) * 1000
         timings["total"] = (time.perf_counter() - started) * 1000
-        result.timings_ms = {k: round(v, 2) for k, v in timings.items()}
-        result.evidence = retrieval.evidence
-        return result
+        yield replace(
+            result,
+            timings_ms={k: round(v, 2) for k, v in timings.items()},
+            evidence=retrieval.evidence,
+        )
+
+    async def ask(self, data: AskInput) -> Answer:
+        self.validate(data)
+        async for item in self._run(data, deliver_text=False):
+            if isinstance(item, Answer):
+                return item
+        raise AssertionError("the pipeline ends with an Answer")  # pragma: no cover
 
     async def stream(self, data: AskInput) -> AsyncIterator[str | Answer]:
         """Text deltas, then the final answer. Validate before the stream starts."""
-        started = time.perf_counter()
-        condensed = await self._model_condense(data)
-        question, retrieval, refusal, timings = await run_in_threadpool(
-            self._prepare, data, condensed
-        )
-        answerer = self._answerer(data)
-        if refusal:
-            refusal.mode = answerer.mode
-            final: Answer = refusal
-            yield refusal.answer
-        else:
-            final = Answer("", False, [], answerer.mode)
-            async for item in answerer.stream(question, retrieval):
-                if isinstance(item, Answer):
-                    final = item
-                else:
-                    yield item
-        timings["total"] = (time.perf_counter() - started) * 1000
-        final.timings_ms = {k: round(v, 2) for k, v in timings.items()}
-        final.evidence = retrieval.evidence
-        yield final
+        async for item in self._run(data, deliver_text=True):
+            yield item

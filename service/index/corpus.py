@@ -16,10 +16,11 @@ from functools import cached_property
 
 import numpy as np
 
+from service.index.lexical import LexicalIndex
 from service.index.store import DocumentEntry, IndexStore, StoredSentence
-from service.retrieval.lexical import LexicalIndex
-from service.retrieval.names import NameIndex
-from service.retrieval.text import STOPWORDS, stem, words
+from service.language.attribution import speakers
+from service.language.keys import text_keys
+from service.language.names import NameIndex
 
 log = logging.getLogger(__name__)
 
@@ -62,14 +63,7 @@ class CorpusSnapshot:
         cached = self._keys.get(text)
         if cached is not None:
             return cached
-        out = set()
-        for w in words(text):
-            low = w.lower()
-            if low in STOPWORDS:
-                continue
-            canon = self.names.canonical.get(low)
-            out.add(f"name:{canon}" if canon else stem(low))
-        keys = frozenset(out)
+        keys = text_keys(text, self.names)
         if len(self._keys) < 100_000:
             self._keys[text] = keys
         return keys
@@ -86,8 +80,6 @@ class CorpusSnapshot:
     @cached_property
     def speakers(self) -> list[str | None]:
         """Who speaks in each sentence (canonical name), for "What did X say?"."""
-        from service.answering.attribution import speakers
-
         return speakers(self.sentences, self.names)
 
     def get(self, source: str, number: int) -> StoredSentence | None:

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from service.answering.base import Evidence, SentenceRef
 from service.components.embeddings import Embedder
 from service.index.corpus import CorpusSnapshot, IndexState
 from service.index.store import StoredSentence
+from service.retrieval.evidence import Evidence, SentenceRef
 from service.settings import RetrievalSettings
 
 

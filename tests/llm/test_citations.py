@@ -83,7 +83,7 @@ def test_marker_number_lists() -> None:
 
 
 def test_citation_book_numbers_by_first_appearance() -> None:
-    from service.answering.base import SentenceRef
+    from service.retrieval.evidence import SentenceRef
 
     book = CitationBook()
     a, b = SentenceRef("b.txt", 4, "B"), SentenceRef("a.txt", 9, "A")

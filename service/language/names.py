@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
-from service.retrieval.text import STOPWORDS, ascii_fold, words
+from service.language.text import STOPWORDS, ascii_fold, words
 
 _MIN_LEN = 4
 # A capitalised word followed, after a single space, by another: "Dmitry Peskov".

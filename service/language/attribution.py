@@ -13,28 +13,28 @@ News prose marks reported speech in a few regular ways, and these rules follow t
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import Protocol
 
-from service.index.store import StoredSentence
-from service.retrieval.names import NameIndex
-from service.retrieval.text import MONTHS, STOPWORDS, WEEKDAYS, words
+from service.language.names import NameIndex
+from service.language.pronouns import FIRST_PERSON_START
+from service.language.speech import SPEECH_VERBS
+from service.language.text import MONTHS, STOPWORDS, WEEKDAYS, words
 
-SPEECH_VERBS = frozenset(
-    (
-        "say says said saying tell tells told add adds added note notes noted stress "
-        "stresses stressed claim claims claimed state states stated remark remarks "
-        "remarked describe describes described characterize characterized characterised "
-        "express expresses expressed warn warns warned argue argues argued emphasize "
-        "emphasized emphasised acknowledge acknowledged insist insists insisted inform "
-        "informed praise praised accuse accused threaten threatened convey conveyed "
-        "assert asserted indicate indicated refute refuted report reported announce "
-        "announced explain explained suggest suggested dismiss dismissed reveal revealed "
-        "write writes wrote reiterate reiterated affirm affirmed deny denied confirm "
-        "confirmed"
-    ).split()
-)
+
+class Sentence(Protocol):
+    """What attribution reads of a sentence (the index's ``StoredSentence`` has it)."""
+
+    @property
+    def text(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def paragraph(self) -> int: ...
+
+
 _QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")
 _ACCORDING = re.compile(r"\baccording to\b", re.IGNORECASE)
-_FIRST_PERSON_START = re.compile(r"^[“\"]?(I|We|Our|My)\b")
 _POSSESSIVE = re.compile(r"['’]s$")
 _MAX_CHAIN = 12
 # Capitalised words that are never speakers: calendar names.
@@ -90,7 +90,7 @@ def _reports_speech(text: str) -> bool:
     return bool(
         set(words(unquoted)) & SPEECH_VERBS
         or _ACCORDING.search(unquoted)
-        or _FIRST_PERSON_START.search(text)
+        or FIRST_PERSON_START.search(text)
         or unquoted.strip() == ""
     )
 
@@ -99,7 +99,7 @@ def _names_anyone(text: str, names: NameIndex) -> bool:
     return bool(_name_runs(_QUOTED.sub(" ", text), names, sentence_start=True))
 
 
-def speakers(sentences: list[StoredSentence], names: NameIndex) -> list[str | None]:
+def speakers(sentences: Sequence[Sentence], names: NameIndex) -> list[str | None]:
     """The speaker of every sentence (canonical name), or None, in corpus order."""
     out: list[str | None] = []
     chain = 0

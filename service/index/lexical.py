@@ -5,29 +5,9 @@ from __future__ import annotations
 import bm25s
 import numpy as np
 
-from service.retrieval.names import NameIndex
-from service.retrieval.text import STOPWORDS, repair_text, stem, words
-
-
-def lexical_tokens(text: str, names: NameIndex, fuzzy: bool = False) -> list[str]:
-    """Stemmed content words; any spelling of a known name becomes that name's token.
-
-    ``fuzzy`` (for questions) also matches spellings the corpus never used ("Witkof").
-    """
-
-    def name_of(word: str) -> str | None:
-        if fuzzy:
-            return names.resolve(word) if len(word) >= 4 else None
-        return names.canonical.get(word.lower())
-
-    out: list[str] = []
-    for w in words(text):
-        low = w.lower()
-        if low in STOPWORDS:
-            continue
-        canon = name_of(w)
-        out.append(f"name:{canon}" if canon else stem(low))
-    return out
+from service.language.keys import lexical_tokens
+from service.language.names import NameIndex
+from service.language.text import repair_text
 
 
 class LexicalIndex:

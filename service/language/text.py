@@ -72,15 +72,6 @@ def stem(word: str) -> str:
     return str(_stemmer().stemWord(ascii_fold(word).lower()))
 
 
-def content_terms(text: str) -> list[str]:
-    """Lower-cased words of a question that carry its topic (no stop or question words)."""
-    return [
-        w.lower()
-        for w in words(text)
-        if w.lower() not in STOPWORDS and w.lower() not in QUESTION_WORDS and len(w) > 1
-    ]
-
-
 # Code pages that mis-decoded UTF-8 is most often read as. ftfy repairs the Windows-125x
 # family itself; the Thai code page ("Donโ€™t" for "Don’t") is not in its list, so a round
 # trip through it is tried by hand when ftfy leaves the text unchanged. Like browsers

@@ -1,0 +1,39 @@
+"""The one rule for how a word is compared: a known name's cluster token, else its stem.
+
+BM25 documents and questions (``index.lexical``), the keys of a sentence
+(``CorpusSnapshot.keys_of``) and the terms of a question (``answering.support``) all
+compare words this way, so "Witkoff" in a question meets "Vitkov" in an article wherever
+words are matched. Stop words never become keys.
+"""
+
+from __future__ import annotations
+
+from service.language.names import NameIndex
+from service.language.text import STOPWORDS, stem, words
+
+_FUZZY_MIN_LEN = 4  # shorter words are never matched to a name by similarity
+
+
+def name_key(canon: str) -> str:
+    """The key of a name cluster (any spelling of the name has this key)."""
+    return f"name:{canon}"
+
+
+def word_key(word: str, names: NameIndex, fuzzy: bool = False) -> str:
+    """A word's comparison key. ``fuzzy`` (for questions) also folds spellings the corpus
+    never used ("Witkof"); corpus text only folds the spellings it has."""
+    if fuzzy:
+        canon = names.resolve(word) if len(word) >= _FUZZY_MIN_LEN else None
+    else:
+        canon = names.canonical.get(word.lower())
+    return name_key(canon) if canon else stem(word.lower())
+
+
+def lexical_tokens(text: str, names: NameIndex, fuzzy: bool = False) -> list[str]:
+    """The keys of a text's words in order, stop words left out (BM25 tokens)."""
+    return [word_key(w, names, fuzzy) for w in words(text) if w.lower() not in STOPWORDS]
+
+
+def text_keys(text: str, names: NameIndex) -> frozenset[str]:
+    """The set of keys of a text (what ``CorpusSnapshot.keys_of`` caches per sentence)."""
+    return frozenset(lexical_tokens(text, names))
