@@ -1,4 +1,5 @@
-"""Hybrid retrieval at sentence granularity: Chroma (dense) + BM25 (lexical), fused by RRF."""
+"""Hybrid retrieval at sentence granularity: Chroma (dense) + BM25 (lexical), fused by RRF
+(``retrieval.fusion``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from service.components.embeddings import Embedder
 from service.index.corpus import CorpusSnapshot, IndexState
 from service.index.store import StoredSentence
 from service.retrieval.evidence import Evidence, SentenceRef
+from service.retrieval.fusion import fuse
 from service.settings import RetrievalSettings
 
 
@@ -43,33 +45,24 @@ class HybridRetriever:
         lexical = snap.lexical.search(question, depth)
         sims = snap.vectors @ qvec if len(snap.sentences) else np.zeros(0, dtype=np.float32)
 
-        fused: dict[int, float] = {}
-        rank_dense: dict[int, int] = {}
-        rank_lexical: dict[int, int] = {}
-        c = self.settings.rrf_k
-        for rank, (source, number, _sim) in enumerate(dense, start=1):
-            pos = snap.position.get((source, number))
-            if pos is None:
-                continue  # the snapshot is a moment older than Chroma
-            rank_dense[pos] = rank
-            fused[pos] = fused.get(pos, 0.0) + self.settings.dense_weight / (c + rank)
-        for rank, (pos, _score) in enumerate(lexical, start=1):
-            rank_lexical[pos] = rank
-            fused[pos] = fused.get(pos, 0.0) + self.settings.lexical_weight / (c + rank)
-
-        ranked = sorted(fused, key=lambda p: (-fused[p], p))[:k]
+        fused = fuse(
+            [snap.position.get((source, number)) for source, number, _sim in dense],
+            [pos for pos, _score in lexical],
+            self.settings,
+        )
+        ranked = fused.top(k)
         evidence = []
         for pos in ranked:
             before, after = snap.around(pos, self.settings.neighbours)
             evidence.append(
                 Evidence(
                     ref=to_ref(snap.sentences[pos]),
-                    score=fused[pos],
+                    score=fused.scores[pos],
                     dense=float(sims[pos]),
-                    rank_dense=rank_dense.get(pos),
-                    rank_lexical=rank_lexical.get(pos),
+                    rank_dense=fused.rank_dense.get(pos),
+                    rank_lexical=fused.rank_lexical.get(pos),
                     before=tuple(to_ref(s) for s in before),
                     after=tuple(to_ref(s) for s in after),
                 )
             )
-        return Retrieval(evidence, snap, qvec, sims, fused)
+        return Retrieval(evidence, snap, qvec, sims, fused.scores)
