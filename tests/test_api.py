@@ -131,6 +131,28 @@ def test_stream_sends_delta_then_final_then_end(client: TestClient) -> None:
     assert json.loads(events[0][1])["text"] == final["answer"]
 
 
+@pytest.mark.parametrize("question", ["What did Kallas say?", "Who won the 1998 World Cup?"])
+def test_stream_and_ask_run_one_pipeline(client: TestClient, question: str) -> None:
+    """Same answer (or refusal), citations and recorded timings; only delivery differs."""
+    with client.stream("POST", "/ask/stream", json={"question": question}) as r:
+        raw = "".join(r.iter_text())
+    final_block = next(b for b in raw.replace("\r\n", "\n").split("\n\n") if "event: final" in b)
+    streamed = json.loads(final_block.split("data: ", 1)[1].split("\n")[0])
+    asked = ask(client, question)
+    for key in ("answer", "refused", "refusal_reason", "citations", "mode"):
+        assert streamed.get(key) == asked.get(key), key
+    assert (
+        set(streamed["timings_ms"])
+        == set(asked["timings_ms"])
+        >= {
+            "condense",
+            "retrieve",
+            "answer",
+            "total",
+        }
+    )
+
+
 def test_sources_list_document_and_sentence(client: TestClient) -> None:
     sources = client.get("/sources").json()["sources"]
     assert [s["source"] for s in sources] == sorted(p.name for p in CORPUS.glob("*.txt"))
