@@ -229,6 +229,17 @@ def _resolve(args: argparse.Namespace) -> int:
     return 1 if args.check and moves else 0
 
 
+def _html(args: argparse.Namespace) -> int:
+    from eval.html_bench import html_table, run_html_benchmark
+
+    results = run_html_benchmark(Path(args.bench_dir), exact=args.exact)
+    print(html_table(results))
+    if args.misses:
+        for line in results["extractors"]["newsqa"]["misses"]:
+            print(line)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -276,6 +287,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="do not rewrite; exit 1 when a number moved or a quote is lost",
     )
     res.set_defaults(func=_resolve)
+
+    from eval.html_bench import BENCH_DIR
+
+    html = sub.add_parser("html", help="score HTML main-text extraction (trafilatura's bench)")
+    html.add_argument("--bench-dir", default=str(BENCH_DIR), help="evaldata.json + pages/")
+    html.add_argument(
+        "--exact", action="store_true", help="also run the embedding-based teaser drop"
+    )
+    html.add_argument("--misses", action="store_true", help="list the project's misses")
+    html.set_defaults(func=_html)
 
     args = parser.parse_args(argv)
     return int(args.func(args))

@@ -47,13 +47,12 @@ def from_ingest(corpus_dir: Path | None = None, exact: bool = True) -> SentenceT
             table[path.name] = {s.number: s.text for s in doc.sentences}
         return table
 
-    from ingest.cleaning import clean
-    from ingest.loaders import to_text
+    from ingest.loaders import read_document
     from ingest.sentences import split_sentences
 
     for path in files:
-        text = to_text(path.name, path.read_bytes())
-        table[path.name] = {s.number: s.text for s in split_sentences(text, clean(text).prose)}
+        text, doc = read_document(path.name, path.read_bytes())
+        table[path.name] = {s.number: s.text for s in split_sentences(text, doc.prose)}
     return table
 
 

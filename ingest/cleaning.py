@@ -77,6 +77,7 @@ class CleanDocument:
     title: str | None = None
     date: str | None = None
     byline: str | None = None
+    site: str | None = None
     headings: list[str] = field(default_factory=list)
     dropped: list[tuple[str, str]] = field(default_factory=list)  # (reason, text)
 
@@ -195,3 +196,21 @@ def clean(text: str) -> CleanDocument:
         seen_prose = True
         doc.prose.append(line)
     return doc
+
+
+def from_blocks(blocks: list[str]) -> tuple[str, CleanDocument]:
+    """A text made of blocks already separated from page chrome (an HTML page's paragraphs,
+    headings, list items and table rows, see ``ingest.html``), one block per line, and its
+    prose: every block except teaser links. None of the line rules above apply: the blocks
+    come from the page's own structure, so a heading or a list item is kept as it is."""
+    doc = CleanDocument(prose=[])
+    parts: list[str] = []
+    pos = 0
+    for block in blocks:
+        if _TEASER.match(block):
+            doc.dropped.append(("teaser", block))
+            continue
+        doc.prose.append(LogicalLine([Piece(pos, pos + len(block))], block))
+        parts.append(block)
+        pos += len(block) + 2
+    return "\n\n".join(parts), doc

@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from ingest.cleaning import CleanDocument, clean, from_blocks
+from ingest.html import extract_html
+
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ -]{0,199}$")
 
 
@@ -35,19 +38,22 @@ def decode(data: bytes) -> str:
         return data.decode("cp1252", errors="replace")
 
 
-def to_text(name: str, data: bytes) -> str:
-    """The text of a document; HTML is reduced to its visible text, one block per line."""
-    text = decode(data)
-    if Path(name).suffix.lower() in {".html", ".htm"}:
-        from bs4 import BeautifulSoup
+def read_document(name: str, data: bytes) -> tuple[str, CleanDocument]:
+    """A document's text (what sentence offsets point into) and its cleaned prose.
 
-        soup = BeautifulSoup(text, "html.parser")
-        for tag in soup(["script", "style", "nav", "header", "footer", "aside", "noscript"]):
-            tag.decompose()
-        text = soup.get_text("\n")
+    HTML goes through trafilatura (``ingest.html``): its main text only, one block per
+    paragraph, as the page shows it, with the page's title, date, author and site. Plain
+    text and Markdown go through the line rules of ``ingest.cleaning``.
+    """
+    if Path(name).suffix.lower() in {".html", ".htm"}:
+        page = extract_html(data)
+        text, doc = from_blocks(page.blocks)
+        doc.title, doc.date, doc.byline, doc.site = page.title, page.date, page.author, page.site
+        return text, doc
+    text = decode(data)
     if "\x00" in text:
         raise DocumentError(f"{name!r} looks binary (contains NUL bytes)")
-    return text
+    return text, clean(text)
 
 
 def find_documents(paths: list[Path], suffixes: list[str]) -> list[Path]:

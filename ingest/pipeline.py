@@ -16,8 +16,7 @@ from typing import Literal
 
 import numpy as np
 
-from ingest.cleaning import clean
-from ingest.loaders import DocumentError, to_text, validate_source_name
+from ingest.loaders import DocumentError, read_document, validate_source_name
 from ingest.sentences import Sentence, split_sentences
 from ingest.teasers import foreign_tail
 from service.components.embeddings import Embedder
@@ -28,7 +27,7 @@ from service.settings import IngestSettings
 log = logging.getLogger(__name__)
 
 # Bump when cleaning or segmentation changes, so that `make run` re-indexes old data.
-PIPELINE_VERSION = "5"
+PIPELINE_VERSION = "6"
 
 Status = Literal["added", "unchanged", "replaced", "failed", "removed"]
 
@@ -51,6 +50,9 @@ class PreparedDocument:
     title: str | None
     date: str | None
     sentences: list[Sentence]
+    # From an HTML page's metadata (a byline in plain text); not stored in the index yet.
+    author: str | None
+    site: str | None
     vectors: np.ndarray
 
 
@@ -97,8 +99,7 @@ class Ingester:
                 f"{source!r} is {len(data)} bytes; the limit is "
                 f"{self.settings.max_document_bytes} bytes"
             )
-        text = to_text(source, data)
-        doc = clean(text)
+        text, doc = read_document(source, data)
         sentences = split_sentences(text, doc.prose)
         if not sentences:
             raise DocumentError(f"{source!r} has no article text left after cleaning")
@@ -116,6 +117,8 @@ class Ingester:
             title=doc.title or _first_words(sentences[0].text),
             date=doc.date,
             sentences=sentences,
+            author=doc.byline,
+            site=doc.site,
             vectors=vectors,
         )
 
