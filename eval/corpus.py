@@ -51,8 +51,8 @@ def from_ingest(corpus_dir: Path | None = None, exact: bool = True) -> SentenceT
     from ingest.sentences import split_sentences
 
     for path in files:
-        text, doc = read_document(path.name, path.read_bytes())
-        table[path.name] = {s.number: s.text for s in split_sentences(text, doc.prose)}
+        text, clean_doc = read_document(path.name, path.read_bytes())
+        table[path.name] = {s.number: s.text for s in split_sentences(text, clean_doc.prose)}
     return table
 
 

@@ -150,6 +150,7 @@ def _on_page(blocks: list[str], page: str) -> list[str]:
 def extract_html(data: bytes | str) -> HtmlDocument:
     """Main text blocks and metadata of a page; no blocks when trafilatura finds no text."""
     import trafilatura
+    from trafilatura.settings import Document
     from trafilatura.utils import load_html
 
     doc = trafilatura.bare_extraction(
@@ -160,7 +161,7 @@ def extract_html(data: bytes | str) -> HtmlDocument:
         include_formatting=False,
         include_images=False,
     )
-    if doc is None or doc.body is None:
+    if not isinstance(doc, Document) or doc.body is None:
         return HtmlDocument([], None, None, None, None)
     blocks = list(_blocks(doc.body))
     page = load_html(data)
