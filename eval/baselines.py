@@ -7,7 +7,9 @@
 - ``bm25-128``: BM25 alone (``bm25s``, English stop words and stemmer) over the 128-token
   chunks, top 10;
 - ``bm25-sentences``: BM25 alone over the service's own sentences, top 10 (the lexical half
-  of the service's hybrid retrieval, alone).
+  of the service's hybrid retrieval, alone);
+- ``dense-sentences``: cosine similarity alone over the service's own sentences with the
+  same embedder, top 10 (the dense half of the hybrid, alone).
 
 Embeddings come from the service's embedder (all-MiniLM-L6-v2) through a small llama-index
 ``BaseEmbedding`` adapter. A chunk "contains" a gold sentence when it is from the same file
@@ -173,6 +175,24 @@ class BM25Baseline(Baseline):
         return [self.chunks[int(i)] for i, s in zip(docs[0], scores[0], strict=True) if s > 0]
 
 
+class DenseBaseline(Baseline):
+    """Exact cosine search over sentence chunks with the service's embedder."""
+
+    def __init__(self, name: str, chunks: Sequence[Chunk], embedder: Embedder, top_k: int):
+        self.name = name
+        self.top_k = top_k
+        self.chunks = list(chunks)
+        self._embedder = embedder
+        self._vectors = embedder.embed([c.text for c in self.chunks])
+
+    def retrieve(self, query: str) -> list[Chunk]:
+        if not self.chunks:
+            return []
+        scores = self._vectors @ self._embedder.embed([query])[0]
+        order = scores.argsort()[::-1][: self.top_k]
+        return [self.chunks[int(i)] for i in order]
+
+
 def splitter_chunks(corpus_dir: Path, chunk_size: int) -> list[Chunk]:
     from llama_index.core import SimpleDirectoryReader
     from llama_index.core.node_parser import SentenceSplitter
@@ -195,4 +215,5 @@ def build_baselines(
         LlamaIndexBaseline("llamaindex-128", corpus_dir, adapter, top_k=10, chunk_size=128),
         BM25Baseline("bm25-128", splitter_chunks(corpus_dir, 128), top_k=10),
         BM25Baseline("bm25-sentences", sentence_chunks, top_k=10),
+        DenseBaseline("dense-sentences", sentence_chunks, embedder, top_k=10),
     ]

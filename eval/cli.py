@@ -240,6 +240,57 @@ def _html(args: argparse.Namespace) -> int:
     return 0
 
 
+SUITES_LATEST = REPORTS_DIR / "suites.md"
+
+
+def _suites(args: argparse.Namespace) -> int:
+    import json
+
+    from eval.suites import SuiteOptions, run_suites
+    from eval.suites_report import markdown, plot, summary
+
+    corpora = [c for spec in args.corpus for c in spec.split(",") if c]
+    opts = SuiteOptions(
+        squad_sample=None if args.squad_full else args.squad_sample,
+        baselines=not args.no_baselines,
+        progress=not args.quiet,
+    )
+    if corpora:
+        opts.corpora = corpora
+    started = datetime.now().astimezone()
+    results = run_suites(opts)
+    table = summary(results)
+    out_dir = Path(args.out) if args.out else REPORTS_DIR / (started.strftime("%Y%m%d-%H%M%S"))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    squad = "all questions" if opts.squad_sample is None else f"{opts.squad_sample} per half"
+    head = (
+        f"# Suites side by side\n\nWritten by `make eval` (`python -m eval suites`); columns "
+        f"are defined in `eval/suites_report.py`.\n\n- started: "
+        f"{started.isoformat(timespec='seconds')}\n- commit: {git_commit()}\n- SQuAD: "
+        f"{squad} (seed 1)\n- corpora: {', '.join(opts.corpora)}\n"
+    )
+    notes = [n for run in results["corpora"].values() for n in run["notes"]]
+    text = head + "".join(f"- note: {n}\n" for n in notes) + "\n" + markdown(table) + "\n"
+    text += "\n![suites](suites.png)\n"
+    (out_dir / "suites.md").write_text(text, encoding="utf-8")
+    plot(table, out_dir / "suites.png")
+    dump = {
+        "table": table,
+        "html": results["html"],
+        "corpora": {
+            k: {**{x: v[x] for x in ("baselines", "notes", "index", "seconds")}, "rows": v["rows"]}
+            for k, v in results["corpora"].items()
+        },
+    }
+    (out_dir / "suites.json").write_text(json.dumps(dump, default=str, indent=1))
+    if not args.no_latest and not args.out and not corpora:
+        SUITES_LATEST.write_text(text, encoding="utf-8")
+        plot(table, SUITES_LATEST.with_suffix(".png"))
+    print(markdown(table))
+    print(f"\nreport: {out_dir / 'suites.md'}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -297,6 +348,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     html.add_argument("--misses", action="store_true", help="list the project's misses")
     html.set_defaults(func=_html)
+
+    suites = sub.add_parser("suites", help="all suites side by side (what `make eval` runs)")
+    suites.add_argument(
+        "--corpus", action="append", default=[], help="home, news, squad, html (default: all)"
+    )
+    suites.add_argument(
+        "--squad-sample", type=int, default=300, help="SQuAD questions per half (seed 1)"
+    )
+    suites.add_argument("--squad-full", action="store_true", help="all 2,805 SQuAD questions")
+    suites.add_argument("--no-baselines", action="store_true", help="skip the baselines")
+    suites.add_argument("--out", help="report folder (default: eval/reports/<timestamp>/)")
+    suites.add_argument("--no-latest", action="store_true", help="do not update suites.md")
+    suites.add_argument("--quiet", action="store_true", help="no progress bars")
+    suites.set_defaults(func=_suites)
 
     args = parser.parse_args(argv)
     return int(args.func(args))
