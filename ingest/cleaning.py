@@ -14,8 +14,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-# Sentence-final punctuation, optionally followed by closing quotes or brackets.
-_TERMINAL = re.compile(r"""[.!?…]["'”’»)\]]*$""")
+# Sentence-final punctuation, optionally followed by closing quotes or brackets, and by
+# bracketed reference notes that wikis and papers put after a sentence ("[12]",
+# "[citation needed]").
+_TERMINAL = re.compile(r"""[.!?…]["'”’»)\]]*(?:\[[^\[\]\n]{1,40}\])*$""")
 # A line that ends so that the sentence obviously goes on (comma, dash, colon...).
 _OPEN_END = re.compile(r"[,;:\-–—(\[“\"]$")
 # Teaser and cross-link lines: "Read also: ...", "See more: ...", "Related: ...".
