@@ -247,7 +247,7 @@ def _suites(args: argparse.Namespace) -> int:
     import json
 
     from eval.suites import SuiteOptions, run_suites
-    from eval.suites_report import markdown, plot, summary
+    from eval.suites_report import check_floors, load_suite_limits, markdown, plot, summary
 
     corpora = [c for spec in args.corpus for c in spec.split(",") if c]
     opts = SuiteOptions(
@@ -288,7 +288,10 @@ def _suites(args: argparse.Namespace) -> int:
         plot(table, SUITES_LATEST.with_suffix(".png"))
     print(markdown(table))
     print(f"\nreport: {out_dir / 'suites.md'}")
-    return 0
+    failures = check_floors(table, load_suite_limits(EVAL_DIR / "thresholds.toml"))
+    for failure in failures:
+        print(f"BELOW FLOOR: {failure}", file=sys.stderr)
+    return 1 if failures else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -96,6 +96,7 @@ def summary(results: dict[str, Any]) -> list[dict[str, Any]]:
             {
                 "suite": "HTML extraction",
                 "questions": html["pages"],
+                "html f1": ex["newsqa"]["f1"],
                 "HTML F1": f"{ex['newsqa']['f1']:.3f} (P {ex['newsqa']['precision']:.3f}, "
                 f"R {ex['newsqa']['recall']:.3f}); trafilatura {ex['trafilatura']['f1']:.3f}, "
                 f"bs4 {ex['bs4']['f1']:.3f}",
@@ -150,3 +151,26 @@ def plot(table: list[dict[str, Any]], path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
+
+
+def check_floors(table: list[dict[str, Any]], limits: dict[str, Any]) -> list[str]:
+    """Figures of the suites in ``table`` outside their limits in ``eval/thresholds.toml``
+    (``[suites.min."<suite>"]`` and ``[suites.max."<suite>"]``); suites not run are skipped."""
+    failures = []
+    rows = {r["suite"]: r for r in table}
+    for bound, sign in (("min", 1), ("max", -1)):
+        for suite, figures in limits.get(bound, {}).items():
+            if suite not in rows:
+                continue
+            for key, limit in figures.items():
+                value = rows[suite].get(key)
+                if not isinstance(value, int | float) or sign * (value - limit) < 0:
+                    failures.append(f"{suite}: {key} = {value} ({bound} {limit})")
+    return failures
+
+
+def load_suite_limits(path: Path) -> dict[str, Any]:
+    import tomllib
+
+    with open(path, "rb") as fh:
+        return dict(tomllib.load(fh).get("suites", {}))
