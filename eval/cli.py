@@ -14,8 +14,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from eval.cases import DEFAULT_CASE_FILES, EVAL_DIR, Case, load_cases
-from eval.client import InProcess, OverHTTP, ServiceClient
+from eval.cases import DEFAULT_CASE_FILES, EVAL_DIR, load_cases
+from eval.client import InProcess, OverHTTP, ServiceClient, eval_settings
+from eval.resolve import check_gold
 
 REPORTS_DIR = EVAL_DIR / "reports"
 LATEST = REPORTS_DIR / "latest.md"
@@ -33,39 +34,19 @@ class EvalOptions:
     progress: bool = True
 
 
-def _settings(data_dir: Path | None) -> Any:
-    from service.settings import Settings
-
-    settings = Settings()
-    if data_dir is not None:
-        settings.data.dir = data_dir
-        settings.chroma.path = None
-    return settings
-
-
 @contextmanager
 def open_service(opts: EvalOptions) -> Iterator[tuple[ServiceClient, Any, Any]]:
     """The service to evaluate, the settings the eval reads (LLM, embeddings, corpus), and
     an embedder for the baselines (the app's own when in-process, else a new one)."""
     if opts.url:
-        settings = _settings(None)
+        settings = eval_settings(None)
         with OverHTTP(opts.url) as remote:
             yield remote.client, settings, None
         return
     with tempfile.TemporaryDirectory(prefix="newsqa-eval-") as tmp:
-        settings = _settings(opts.data_dir or Path(tmp))
+        settings = eval_settings(opts.data_dir or Path(tmp))
         with InProcess(settings) as local:
             yield local.client, settings, local.embedder
-
-
-def check_gold(cases: list[Case], table: dict[str, dict[int, str]]) -> list[str]:
-    """Re-resolve gold numbers against the service's numbering, in memory; return warnings."""
-    from eval.resolve import resolve_cases
-
-    moves, problems = resolve_cases(cases, table)
-    notes = [f"gold sentence moved (run `python -m eval resolve`): {m}" for m in moves]
-    notes += [f"gold sentence not found: {p}" for p in problems]
-    return notes
 
 
 def _shown(path: Path) -> str:

@@ -12,6 +12,7 @@ import time
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -61,6 +62,16 @@ class ServiceClient:
     def sentence(self, source: str, number: int) -> str | None:
         """The stored text of a sentence, or None when the service has no such sentence."""
         return self._sentence(source, number)
+
+
+def eval_settings(data_dir: Path | None) -> Any:
+    from service.settings import Settings
+
+    settings = Settings()
+    if data_dir is not None:
+        settings.data.dir = data_dir
+        settings.chroma.path = None
+    return settings
 
 
 class InProcess(AbstractContextManager["InProcess"]):

@@ -87,3 +87,11 @@ def resolve_files(
         if write and moves and not problems:
             save_cases(cases, path)
     return all_moves, all_problems
+
+
+def check_gold(cases: list[Case], table: dict[str, dict[int, str]]) -> list[str]:
+    """Re-resolve gold numbers against the service's numbering, in memory; return warnings."""
+    moves, problems = resolve_cases(cases, table)
+    notes = [f"gold sentence moved (run `python -m eval resolve`): {m}" for m in moves]
+    notes += [f"gold sentence not found: {p}" for p in problems]
+    return notes

@@ -27,9 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from eval.cases import DEFAULT_CASE_FILES, EVAL_DIR, Case, load_cases
-from eval.client import InProcess
+from eval.client import InProcess, eval_settings
 from eval.corpus import SentenceTable, from_api
 from eval.html_bench import BENCH_DIR
+from eval.resolve import check_gold
 
 NEWS_DIR = EVAL_DIR / "news"
 NEWS_PAGES = BENCH_DIR / "pages"
@@ -77,8 +78,6 @@ CaseMaker = Callable[[InProcess, SentenceTable], tuple[list[Case], list[str]]]
 
 def _gold_checked(cases: list[Case]) -> CaseMaker:
     def make(_: InProcess, table: SentenceTable) -> tuple[list[Case], list[str]]:
-        from eval.cli import check_gold
-
         return cases, check_gold(cases, table)
 
     return make
@@ -140,14 +139,13 @@ def run_corpus(
 ) -> dict[str, Any]:
     """Index ``files`` in a fresh in-process service and run the corpus's cases."""
     from eval.baselines import build_baselines
-    from eval.cli import _settings
     from eval.runner import run_cases
 
     corpus = tmp / f"{name}-corpus"
     corpus.mkdir()
     for path in files:
         shutil.copyfile(path, corpus / path.name)
-    settings = _settings(tmp / f"{name}-data")
+    settings = eval_settings(tmp / f"{name}-data")
     settings.data.corpus_dir = corpus
     started = time.perf_counter()
     with InProcess(settings) as local:

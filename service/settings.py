@@ -135,8 +135,7 @@ class RetrievalSettings(BaseModel):
     rrf_k: int = Field(
         10,
         ge=1,
-        description="Reciprocal rank fusion constant (smaller: the top of each list counts "
-        "more).",
+        description="Reciprocal rank fusion constant (smaller: the top of each list counts more).",
     )
     dense_weight: float = Field(
         1.25, ge=0, description="Weight of the dense list in fusion (BM25's is lexical_weight)."

