@@ -95,3 +95,17 @@ def check_gold(cases: list[Case], table: dict[str, dict[int, str]]) -> list[str]
     notes = [f"gold sentence moved (run `python -m eval resolve`): {m}" for m in moves]
     notes += [f"gold sentence not found: {p}" for p in problems]
     return notes
+
+
+def answers_missing_from_evidence(cases: list[Case], table: SentenceTable) -> list[str]:
+    """Cases whose gold answer group has no alias in any of the case's gold sentences
+    ("<id>: <group>"): a case that cannot be right by citing its own gold evidence."""
+    from eval.text import contains_phrase
+
+    missing = []
+    for case in cases:
+        text = " ".join(table[g.source][g.sentence] for s in case.evidence for g in s)
+        for group in case.answers:
+            if not any(contains_phrase(text, alias) for alias in group):
+                missing.append(f"{case.id}: {group}")
+    return missing
