@@ -47,5 +47,5 @@ def test_fusion_keeps_the_rank_of_a_hit_it_cannot_place() -> None:
 
 
 def test_fusion_ties_go_to_the_earlier_sentence() -> None:
-    fused = fuse([9], [2], RetrievalSettings(rrf_k=60))
+    fused = fuse([9], [2], RetrievalSettings(rrf_k=60, dense_weight=1.0, lexical_weight=1.0))
     assert fused.top(2) == [2, 9]
