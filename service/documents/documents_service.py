@@ -59,18 +59,21 @@ class DocumentsService:
     # -- operations (blocking: run them in a worker thread) --------------------------------
     def _ingester(self) -> Ingester:
         state = self.container.state()
-        return Ingester(state.store, self.container.embedder, self.settings.ingest)
+        return Ingester(state.store, self.container.ingest_embedder, self.settings.ingest)
 
     def put(self, source: str, data: bytes) -> tuple[Outcome, DocumentEntry | None]:
         self.check_name(source)
         self.check_size(len(data))
         with self._write_lock:
             ingester = self._ingester()
-            known = ingester.store.documents()
-            if source not in known and len(known) >= self.settings.documents.max_documents:
+            count = ingester.store.document_count()
+            if (
+                count >= self.settings.documents.max_documents
+                and ingester.store.document(source) is None
+            ):
                 raise ApiError(
                     409,
-                    f"the index holds {len(known)} documents, the most allowed "
+                    f"the index holds {count} documents, the most allowed "
                     f"(documents.max_documents); remove one first",
                     "index_full",
                 )
@@ -84,7 +87,7 @@ class DocumentsService:
                 self._raise_if_chroma_down(exc)
                 raise
             self.container.state().invalidate()
-            entry = ingester.store.documents().get(source)
+            entry = ingester.store.document(source)
         return outcome, entry
 
     def delete(self, source: str) -> Outcome:
@@ -110,7 +113,7 @@ class DocumentsService:
 
     def get(self, source: str) -> DocumentEntry:
         self.check_name(source)
-        entry = self.container.state().store.documents().get(source)
+        entry = self.container.state().store.document(source)
         if entry is None:
             raise ApiError(404, f"unknown document {source!r}")
         return entry

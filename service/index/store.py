@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
     from service.settings import Settings
 
 _BATCH = 500  # records per Chroma call; well under its max batch size
+_GENERATION_ID = "generation"
+_SOURCES_PER_READ = 200  # documents per snapshot read (~5,000 sentences)
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -96,6 +99,19 @@ def make_client(settings: Settings) -> ClientAPI:
             raise ValueError(f"unknown chroma mode {settings.chroma.mode!r}")
 
 
+def _entry(source: str, meta: Any) -> DocumentEntry:
+    m: dict[str, Any] = dict(meta or {})
+    return DocumentEntry(
+        source=source,
+        version=str(m["version"]),
+        doc_hash=str(m["doc_hash"]),
+        title=m.get("title") or None,
+        date=m.get("date") or None,
+        sentences=int(m["sentences"]),
+        updated_at=float(m.get("updated_at", 0.0)),
+    )
+
+
 def sentence_id(source: str, version: str, number: int) -> str:
     return f"{source}::{version}::{number}"
 
@@ -117,6 +133,9 @@ class IndexStore:
             metadata={"embedder": embedder_name},
             embedding_function=None,
         )
+        self.generation: Collection = client.get_or_create_collection(
+            f"{collection}__generation", embedding_function=None
+        )
         stored = (self.sentences.metadata or {}).get("embedder")
         if stored and stored != embedder_name:
             raise EmbedderMismatch(
@@ -127,30 +146,51 @@ class IndexStore:
     # -- manifest ---------------------------------------------------------------------
     @_reads_chroma
     def documents(self) -> dict[str, DocumentEntry]:
+        """The whole manifest, in one read: callers read it once per run, not per document."""
         got = self.manifest.get(include=["metadatas"])
-        out: dict[str, DocumentEntry] = {}
-        for source, meta in zip(got["ids"], got["metadatas"] or [], strict=True):
-            m: dict[str, Any] = dict(meta or {})
-            out[source] = DocumentEntry(
-                source=source,
-                version=str(m["version"]),
-                doc_hash=str(m["doc_hash"]),
-                title=m.get("title") or None,
-                date=m.get("date") or None,
-                sentences=int(m["sentences"]),
-                updated_at=float(m.get("updated_at", 0.0)),
-            )
-        return out
+        return {
+            source: _entry(source, meta)
+            for source, meta in zip(got["ids"], got["metadatas"] or [], strict=True)
+        }
+
+    @_reads_chroma
+    def document(self, source: str) -> DocumentEntry | None:
+        """One manifest record, by id (no scan of the manifest)."""
+        got = self.manifest.get(ids=[source], include=["metadatas"])
+        if not got["ids"]:
+            return None
+        metas = got["metadatas"] or []
+        return _entry(source, metas[0] if metas else None)
 
     @_reads_chroma
     def fingerprint(self) -> tuple[tuple[str, str], ...]:
-        """A cheap summary of which version of which document is current."""
+        """A cheap token that changes whenever the manifest does.
+
+        Every write bumps a one-record generation marker, so a reader polling for changes
+        reads one record, not the whole manifest (100k records at 100k articles, every
+        refresh interval, in every worker). An index written before the marker existed
+        falls back to the manifest's (source, version) pairs.
+        """
+        got = self.generation.get(ids=[_GENERATION_ID], include=["metadatas"])
+        if got["ids"]:
+            return (("generation", str((got["metadatas"] or [{}])[0].get("token", ""))),)
         got = self.manifest.get(include=["metadatas"])
         pairs = [
             (source, str((meta or {}).get("version", "")))
             for source, meta in zip(got["ids"], got["metadatas"] or [], strict=True)
         ]
         return tuple(sorted(pairs))
+
+    def document_count(self) -> int:
+        return int(self.manifest.count())
+
+    def _bump_generation(self) -> None:
+        """After the manifest changed: readers see a new fingerprint."""
+        self.generation.upsert(
+            ids=[_GENERATION_ID],
+            embeddings=np.ones((1, 1), dtype=np.float32),
+            metadatas=[{"token": uuid.uuid4().hex, "at": time.time()}],
+        )
 
     # -- writes -----------------------------------------------------------------------
     def write_document(
@@ -204,6 +244,7 @@ class IndexStore:
                 }
             ],
         )
+        self._bump_generation()
         self._delete_where({"$and": [{"source": source}, {"version": {"$ne": version}}]})
 
     def delete_document(self, source: str) -> bool:
@@ -211,6 +252,7 @@ class IndexStore:
         known = bool(self.manifest.get(ids=[source])["ids"])
         if known:
             self.manifest.delete(ids=[source])
+            self._bump_generation()
         self._delete_where({"source": source})
         return known
 
@@ -223,10 +265,14 @@ class IndexStore:
         self, docs: dict[str, DocumentEntry]
     ) -> tuple[list[StoredSentence], np.ndarray]:
         """All sentences of the current versions, in (source, number) order, with vectors."""
-        rows: list[tuple[StoredSentence, list[float]]] = []
-        for source, entry in docs.items():
+        rows: list[tuple[StoredSentence, Any]] = []
+        sources = sorted(docs)
+        # One Chroma call per _SOURCES_PER_READ documents, not one per document: at 10k
+        # documents that is 50 reads instead of 10,000.
+        for lo in range(0, len(sources), _SOURCES_PER_READ):
+            where: Any = {"source": {"$in": sources[lo : lo + _SOURCES_PER_READ]}}
             got = self.sentences.get(
-                where={"$and": [{"source": source}, {"version": entry.version}]},
+                where=where,
                 include=["documents", "metadatas", "embeddings"],
             )
             embeddings = got["embeddings"] if got["embeddings"] is not None else []
@@ -234,10 +280,13 @@ class IndexStore:
                 got["documents"] or [], got["metadatas"] or [], embeddings, strict=True
             ):
                 m = dict(meta or {})
+                entry = docs[str(m["source"])]
+                if m.get("version") != entry.version:
+                    continue  # a version being written or removed: not current
                 rows.append(
                     (
                         StoredSentence(
-                            source=source,
+                            source=entry.source,
                             number=int(m["sentence"]),  # type: ignore[arg-type]
                             text=text,
                             start=int(m["start"]),  # type: ignore[arg-type]
@@ -245,13 +294,13 @@ class IndexStore:
                             title=entry.title,
                             paragraph=int(m.get("paragraph", 0)),  # type: ignore[arg-type]
                         ),
-                        list(vec),
+                        vec,
                     )
                 )
         rows.sort(key=lambda r: (r[0].source, r[0].number))
         if not rows:
             return [], np.zeros((0, 0), dtype=np.float32)
-        return [r[0] for r in rows], np.asarray([r[1] for r in rows], dtype=np.float32)
+        return [r[0] for r in rows], np.vstack([r[1] for r in rows]).astype(np.float32)
 
     @_reads_chroma
     def query(

@@ -19,6 +19,28 @@ def to_ref(s: StoredSentence) -> SentenceRef:
     return SentenceRef(source=s.source, sentence=s.number, text=s.text, title=s.title)
 
 
+class Similarities:
+    """Cosine similarity of the question to a sentence, computed when asked for.
+
+    The answerer looks at a few dozen candidates; scoring all sentences (a 2.7M x 384
+    matrix product at 100k articles, ~0.3 s) for each question would be wasted work.
+    """
+
+    def __init__(self, vectors: np.ndarray, query: np.ndarray) -> None:
+        self._vectors = vectors
+        self._query = query
+        self._known: dict[int, float] = {}
+
+    def __getitem__(self, pos: int) -> float:
+        got = self._known.get(pos)
+        if got is None:
+            got = self._known[pos] = float(np.dot(self._vectors[pos], self._query))
+        return got
+
+    def __len__(self) -> int:
+        return len(self._vectors)
+
+
 @dataclass
 class Retrieval:
     """Ranked evidence, and what the answerer needs to reason about it."""
@@ -26,7 +48,7 @@ class Retrieval:
     evidence: list[Evidence]
     snapshot: CorpusSnapshot
     query_vector: np.ndarray
-    similarities: np.ndarray  # cosine similarity of the question to every sentence
+    similarities: Similarities  # cosine similarity of the question to any sentence
     fused: dict[int, float]  # fused score by sentence position, for every candidate
 
 
@@ -43,7 +65,7 @@ class HybridRetriever:
         qvec = self.embedder.embed([question])[0]
         dense = self.state.store.query(qvec, depth, snap.documents)
         lexical = snap.lexical.search(question, depth)
-        sims = snap.vectors @ qvec if len(snap.sentences) else np.zeros(0, dtype=np.float32)
+        sims = Similarities(snap.vectors, qvec)
 
         fused = fuse(
             [snap.position.get((source, number)) for source, number, _sim in dense],

@@ -1,0 +1,107 @@
+"""A content-addressed cache of sentence vectors: (model id, sentence text) -> vector.
+
+Why: news archives repeat themselves (boilerplate, quotes carried from story to story,
+corrections that touch one paragraph), and re-ingesting an edited article should embed
+only the sentences that changed. The cache is one SQLite file next to the index: no
+server, safe for several processes (WAL mode, one writer at a time), and a lookup by
+primary key is a B-tree probe, so it stays fast at millions of rows. Keys are SHA-256
+digests of the model id and the text (32 bytes, whatever the sentence's length); values
+are the float32 vector's bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from service.components.embeddings import Embedder
+
+_SCHEMA = "CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vector BLOB NOT NULL)"
+_CHUNK = 500  # keys per SELECT ... IN (...): under SQLite's bound-parameter limit
+
+
+@dataclass
+class CacheStats:
+    hits: int = 0
+    misses: int = 0
+
+
+class EmbeddingCache:
+    """The SQLite file; one connection per thread (sqlite3 connections are not shared)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        with self._connection() as db:
+            db.execute(_SCHEMA)
+
+    def _connection(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=30)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")  # a lost cache row is only re-embedded
+            self._local.db = db
+        return db
+
+    def get_many(self, keys: list[bytes]) -> dict[bytes, np.ndarray]:
+        db = self._connection()
+        found: dict[bytes, np.ndarray] = {}
+        for lo in range(0, len(keys), _CHUNK):
+            part = keys[lo : lo + _CHUNK]
+            marks = ",".join("?" * len(part))
+            for key, blob in db.execute(
+                f"SELECT key, vector FROM vectors WHERE key IN ({marks})", part
+            ):
+                found[key] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def put_many(self, rows: list[tuple[bytes, np.ndarray]]) -> None:
+        db = self._connection()
+        with db:
+            db.executemany(
+                "INSERT OR REPLACE INTO vectors (key, vector) VALUES (?, ?)",
+                [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in rows],
+            )
+
+    def __len__(self) -> int:
+        return int(self._connection().execute("SELECT count(*) FROM vectors").fetchone()[0])
+
+
+def cache_key(model: str, text: str) -> bytes:
+    return hashlib.sha256(f"{model}\0{text}".encode()).digest()
+
+
+class CachedEmbedder:
+    """An :class:`Embedder` that asks the cache first and embeds only what it misses.
+
+    Same name as the model it wraps: the cache changes where vectors come from, not what
+    they are. ``stats`` counts hits and misses since it was made (the ingest summary).
+    """
+
+    def __init__(self, inner: Embedder, cache: EmbeddingCache) -> None:
+        self.inner = inner
+        self.cache = cache
+        self.name = inner.name
+        self.stats = CacheStats()
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return self.inner.embed(texts)
+        keys = [cache_key(self.name, t) for t in texts]
+        found = self.cache.get_many(list(set(keys)))
+        missing = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in found))
+        if missing:
+            fresh = self.inner.embed(missing)
+            made = {cache_key(self.name, t): v for t, v in zip(missing, fresh, strict=True)}
+            self.cache.put_many(list(made.items()))
+            found.update(made)
+        self.stats.misses += len(missing)
+        self.stats.hits += len(texts) - len(missing)
+        return np.stack([found[k] for k in keys]).astype(np.float32, copy=False)
