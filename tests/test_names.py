@@ -55,3 +55,17 @@ def test_clusters_are_learned_not_listed() -> None:
     )
     assert index.resolve("Johansson") == index.resolve("Johanson")
     assert index.resolve("Johansson") != index.resolve("Petersen")
+
+
+def test_blocked_pairs_are_exactly_the_pairwise_ones(names: NameIndex) -> None:
+    """Blocking by (role, first phonetic letter) loses no pair the pairwise rule accepts."""
+    from service.retrieval.names import _similar, _similar_pairs
+
+    spellings = sorted(names.counts)
+    given: set[str] = set()  # one role for all: the widest blocks, the hardest case
+    blocked = {tuple(sorted(p)) for p in _similar_pairs(spellings, given, 80.0)}
+    pairwise = {
+        (a, b) for i, a in enumerate(spellings) for b in spellings[i + 1 :] if _similar(a, b, 80.0)
+    }
+    assert blocked == pairwise
+    assert len(pairwise) > 5  # the corpus does have variant spellings

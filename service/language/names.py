@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from rapidfuzz import fuzz
+import numpy as np
+from rapidfuzz import fuzz, process
 
 from service.language.text import STOPWORDS, ascii_fold, words
 
 _MIN_LEN = 4
+_ROWS = 512  # rows of a block scored per cdist call: bounds memory to 512 x block floats
 # A capitalised word followed, after a single space, by another: "Dmitry Peskov".
 _GIVEN_NAME = re.compile(r"\b([A-Z][^\W\d_]+)(?= [A-Z])")
 
@@ -31,6 +34,38 @@ def phonetic_key(word: str) -> str:
     w = re.sub(r"(?<=[bcdfgjklmnpqrstvxz])h", "", w)
     w = re.sub(r"(.)\1+", r"\1", w)
     return re.sub(r"f$", "v", w)  # -off / -ov
+
+
+def _similar_pairs(
+    names: list[str], given: set[str], threshold: float
+) -> Iterator[tuple[str, str]]:
+    """Every pair of names that :func:`_similar` accepts, without comparing all pairs.
+
+    Blocking keys: a pair can only be similar if both are given names or both are not, and
+    their phonetic keys start alike, so only names sharing (role, first key letter) are
+    compared; within a block, rapidfuzz's ``cdist`` scores all pairs in C (with its length
+    cut-off for the score). Measured on 2 cores: the pairwise Python loop took 4.9 s for
+    the ~2,000 names of 105 articles; blocks take tens of milliseconds there, and the cost
+    grows with the square of the largest block (~1/20 of the names), not of all names.
+    """
+    blocks: dict[tuple[bool, str], list[str]] = {}
+    for n in names:
+        blocks.setdefault((n in given, phonetic_key(n)[:1]), []).append(n)
+    for block in blocks.values():
+        if len(block) < 2:
+            continue
+        keys = [phonetic_key(n) for n in block]
+        for lo in range(0, len(block), _ROWS):
+            rows = slice(lo, lo + _ROWS)
+            by_key = process.cdist(
+                keys[rows], keys, scorer=fuzz.ratio, score_cutoff=threshold, dtype=np.float32
+            )
+            by_raw = process.cdist(
+                block[rows], block, scorer=fuzz.ratio, score_cutoff=threshold, dtype=np.float32
+            )
+            for i, j in zip(*np.nonzero(np.maximum(by_key, by_raw) >= threshold), strict=True):
+                if lo + i < j:
+                    yield block[lo + i], block[j]
 
 
 def _similar(a: str, b: str, threshold: float) -> bool:
@@ -49,6 +84,9 @@ class NameIndex:
     canonical: dict[str, str] = field(default_factory=dict)  # lower spelling -> canonical
     members: dict[str, list[str]] = field(default_factory=dict)  # canonical -> spellings
     counts: Counter[str] = field(default_factory=Counter)
+    _block_cache: dict[str, tuple[list[str], list[str]]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     @classmethod
     def build(cls, sentences: list[str], threshold: float) -> NameIndex:
@@ -79,13 +117,11 @@ class NameIndex:
                 n = parent[n]
             return n
 
-        for i, a in enumerate(names):
-            for b in names[i + 1 :]:
-                if (a in given) == (b in given) and _similar(a, b, threshold):
-                    ra, rb = root(a), root(b)
-                    if ra != rb:  # the more frequent spelling stays the root
-                        first, second = sorted((ra, rb), key=lambda n: (-counts[n], n))
-                        parent[second] = first
+        for a, b in _similar_pairs(names, given, threshold):
+            ra, rb = root(a), root(b)
+            if ra != rb:  # the more frequent spelling stays the root
+                first, second = sorted((ra, rb), key=lambda n: (-counts[n], n))
+                parent[second] = first
         index = cls(threshold=threshold, counts=counts)
         for n in names:
             r = root(n)
@@ -94,19 +130,40 @@ class NameIndex:
         return index
 
     def resolve(self, word: str) -> str | None:
-        """The canonical name a word (any case, even a new spelling) belongs to, if any."""
+        """The canonical name a word (any case, even a new spelling) belongs to, if any.
+
+        A new spelling is compared only with the known spellings in its block (same first
+        phonetic letter, as :func:`_similar` requires), in one rapidfuzz call each.
+        """
         low = word.lower()
         if low in self.canonical:
             return self.canonical[low]
         if len(low) < _MIN_LEN or low in STOPWORDS:
             return None
-        best: tuple[float, str] | None = None
-        for known, canon in self.canonical.items():
-            if _similar(low, known, self.threshold):
-                score = fuzz.ratio(phonetic_key(low), phonetic_key(known))
-                if best is None or score > best[0]:
-                    best = (score, canon)
-        return best[1] if best else None
+        key = phonetic_key(low)
+        block = self._blocks().get(key[:1])
+        if block is None:
+            return None
+        spellings, keys = block
+        by_key = process.cdist([key], keys, scorer=fuzz.ratio, dtype=np.float32)[0]
+        by_raw = process.cdist([low], spellings, scorer=fuzz.ratio, dtype=np.float32)[0]
+        ok = np.maximum(by_key, by_raw) >= self.threshold
+        if not ok.any():
+            return None
+        best = int(np.argmax(np.where(ok, by_key, -1.0)))  # first best, in frequency order
+        return self.canonical[spellings[best]]
+
+    def _blocks(self) -> dict[str, tuple[list[str], list[str]]]:
+        """Known spellings (frequency order) and their phonetic keys, by first key letter."""
+        if self._block_cache is None:
+            blocks: dict[str, tuple[list[str], list[str]]] = {}
+            for known in self.canonical:
+                k = phonetic_key(known)
+                spellings, keys = blocks.setdefault(k[:1], ([], []))
+                spellings.append(known)
+                keys.append(k)
+            self._block_cache = blocks
+        return self._block_cache
 
     def display(self, canon: str) -> str:
         """How to write a name in an answer: its most frequent spelling, capitalised."""
