@@ -1,5 +1,6 @@
 # newsqa: question answering over news articles with sentence citations.
 #   make run    install what is missing, index the default corpus if stale, serve on :8000
+#               with one worker process per core (NEWSQA_SERVER__WORKERS)
 #   make test   install what is missing and run the whole test suite
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -51,8 +52,12 @@ format: install
 	$(BIN)/ruff format service ingest eval tests bench
 	$(BIN)/ruff check --fix service ingest eval tests bench
 
+# make bench: seed-corpus latency and req/s, then the scale mode over SCALE synthetic
+# articles (each size in turn); 100k only when asked: make bench SCALE=100000
+SCALE ?= 1000 10000
 bench: install
 	$(BIN)/python -m bench
+	$(if $(strip $(SCALE)),$(BIN)/python -m bench --scale $(SCALE))
 
 clean:
 	rm -rf $(VENV) data/chroma .pytest_cache .mypy_cache .ruff_cache

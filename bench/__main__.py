@@ -1,9 +1,11 @@
-"""``python -m bench``: latency of /ask (extractive) in-process and over HTTP, after warm-up.
+"""``python -m bench``: speed of ingest and /ask, printed with the machine's load beside it.
 
-Builds a fresh index of the default corpus in a temporary folder, then times each question
-of ``bench/questions.txt`` ``--rounds`` times: once through the ASGI app in-process
-(TestClient) and once over real HTTP against uvicorn on a loopback port. Prints p50, p95
-and max per path and writes ``bench/results/latest.json``.
+python -m bench                      # seed corpus: /ask latency in-process and over HTTP,
+                                     # req/s at 1/8/32 clients
+python -m bench --scale 1000 10000   # N synthetic articles each (see bench/scale.py)
+
+Writes ``bench/results/latest.json`` (seed) and ``bench/results/scale.json``. Timings on a
+shared machine are noisy: every figure comes with ``os.getloadavg()``.
 """
 
 from __future__ import annotations
@@ -11,62 +13,26 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
+from bench.load import Service, latency, load_average, throughput, time_calls
+
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = ROOT / "bench" / "questions.txt"
+RESULTS = ROOT / "bench" / "results"
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1))))
-    return ordered[k]
-
-
-def summary(name: str, ms: list[float]) -> dict[str, float | str | int]:
-    return {
-        "path": name,
-        "n": len(ms),
-        "p50_ms": round(statistics.median(ms), 1),
-        "p95_ms": round(percentile(ms, 95), 1),
-        "max_ms": round(max(ms), 1),
-    }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def time_calls(post: object, questions: list[str], rounds: int) -> list[float]:
-    out = []
-    for _ in range(rounds):
-        for q in questions:
-            t = time.perf_counter()
-            r = post("/ask", json={"question": q})  # type: ignore[operator]
-            out.append((time.perf_counter() - t) * 1000)
-            if r.status_code != 200:
-                raise SystemExit(f"/ask answered {r.status_code}: {r.text}")
-    return out
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("--rounds", type=int, default=5, help="passes over the question list")
-    args = parser.parse_args()
+def seed(rounds: int, requests: int) -> dict[str, Any]:
     questions = [q for q in QUESTIONS.read_text().splitlines() if q.strip()]
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "NEWSQA_DATA__DIR": tmp, "NEWSQA_ANSWER__MODE": "extractive"}
-        os.environ.update(env)
         t = time.perf_counter()
         subprocess.run(
             [sys.executable, "-m", "ingest", "-q", str(ROOT / "data" / "articles")],
@@ -74,6 +40,7 @@ def main() -> None:
             env=env,
         )
         ingest_s = time.perf_counter() - t
+        os.environ.update(env)
 
         from fastapi.testclient import TestClient
 
@@ -83,41 +50,59 @@ def main() -> None:
         results = []
         with TestClient(create_app(Settings())) as client:
             time_calls(client.post, questions, 1)  # warm-up
-            results.append(summary("in-process", time_calls(client.post, questions, args.rounds)))
-
-        port = free_port()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "service"],
-            env={**env, "NEWSQA_SERVER__PORT": str(port)},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
-                deadline = time.time() + 120
-                while True:
-                    try:
-                        if http.get("/ready").status_code == 200:
-                            break
-                    except httpx.HTTPError:
-                        pass
-                    if time.time() > deadline:
-                        raise SystemExit("service did not become ready")
-                    time.sleep(0.5)
+            results.append(latency("in-process", time_calls(client.post, questions, rounds)))
+        with Service(env) as service:
+            with httpx.Client(base_url=service.url, timeout=30) as http:
                 time_calls(http.post, questions, 1)
-                results.append(summary("http", time_calls(http.post, questions, args.rounds)))
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+                results.append(latency("http", time_calls(http.post, questions, rounds)))
+            levels = [throughput(service.url, questions, c, requests) for c in (1, 8, 32)]
+            rss, ready_s = service.rss_mb(), service.ready_s
+    return {
+        "cpus": os.cpu_count(),
+        "ingest_s": round(ingest_s, 2),
+        "ask": results,
+        "throughput": levels,
+        "ready_s": round(ready_s, 1),
+        "rss_mb": round(rss),
+        "load": load_average(),
+    }
 
-    print(f"index build (5 articles, cold process): {ingest_s:.1f} s")
+
+def print_seed(record: dict[str, Any]) -> None:
+    print(f"seed corpus (5 articles), load {record['load']}")
+    print(f"index build (cold process): {record['ingest_s']:.1f} s; ready {record['ready_s']} s;")
+    print(f"service RSS {record['rss_mb']} MB (all workers)")
     print(f"{'path':<12} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
-    for r in results:
+    for r in record["ask"]:
         print(f"{r['path']:<12} {r['n']:>5} {r['p50_ms']:>8} {r['p95_ms']:>8} {r['max_ms']:>8}")
-    out = ROOT / "bench" / "results"
-    out.mkdir(exist_ok=True)
-    record = {"cpus": os.cpu_count(), "ingest_s": round(ingest_s, 2), "ask": results}
-    (out / "latest.json").write_text(json.dumps(record, indent=2))
+    for t in record["throughput"]:
+        print(f"{t['clients']:>3} clients: {t['req_per_s']} req/s, {t['errors']} errors")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--rounds", type=int, default=5, help="passes over the question list")
+    parser.add_argument("--requests", type=int, default=320, help="requests per load level")
+    parser.add_argument("--scale", type=int, nargs="*", help="synthetic archive sizes")
+    args = parser.parse_args()
+    RESULTS.mkdir(exist_ok=True)
+    if not args.scale:
+        record = seed(args.rounds, args.requests)
+        print_seed(record)
+        (RESULTS / "latest.json").write_text(json.dumps(record, indent=2))
+        return
+
+    from bench import scale, synthetic
+
+    pool = synthetic.sentence_pool()
+    questions = synthetic.questions(pool, 40)
+    model = scale.model_throughput(pool)
+    results = []
+    for n in args.scale:
+        results.append(scale.run(n, pool, questions, args.requests))
+        print(scale.report(model, results[-1:]).splitlines()[-1], flush=True)
+    print(scale.report(model, results))
+    (RESULTS / "scale.json").write_text(json.dumps({"model": model, "runs": results}, indent=2))
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from ingest.loaders import DocumentError, read_document, validate_source_name
 from ingest.sentences import Sentence, split_sentences
 from ingest.teasers import foreign_tail
 from service.components.embeddings import Embedder
-from service.index.store import DocumentEntry, IndexStore, StoredSentence
+from service.index.store import DocumentEntry, DocumentWrite, IndexStore, StoredSentence
 from service.language.text import repair_text
 from service.settings import IngestSettings
 
@@ -165,22 +165,30 @@ class Ingester:
             at += n
         return out
 
-    def _write(self, prepared: PreparedDocument, known: DocumentEntry | None) -> Outcome:
-        self.store.write_document(
-            source=prepared.source,
-            doc_hash=prepared.doc_hash,
-            sentences=[
-                StoredSentence(
-                    prepared.source, s.number, s.text, s.start, s.end, prepared.title, s.paragraph
+    def _write(self, group: list[tuple[PreparedDocument, DocumentEntry | None]]) -> list[Outcome]:
+        """Write prepared documents to the index in one group (see ``write_documents``)."""
+        self.store.write_documents(
+            [
+                DocumentWrite(
+                    source=p.source,
+                    doc_hash=p.doc_hash,
+                    sentences=[
+                        StoredSentence(
+                            p.source, s.number, s.text, s.start, s.end, p.title, s.paragraph
+                        )
+                        for s in p.sentences
+                    ],
+                    vectors=p.vectors,
+                    title=p.title,
+                    date=p.date,
                 )
-                for s in prepared.sentences
-            ],
-            vectors=prepared.vectors,
-            title=prepared.title,
-            date=prepared.date,
+                for p, _ in group
+            ]
         )
-        status: Status = "added" if known is None else "replaced"
-        return Outcome(prepared.source, status, len(prepared.sentences))
+        return [
+            Outcome(p.source, "added" if known is None else "replaced", len(p.sentences))
+            for p, known in group
+        ]
 
     def ingest_bytes(self, source: str, data: bytes) -> Outcome:
         """Index one document; raises :class:`DocumentError` for input that cannot be indexed."""
@@ -188,7 +196,7 @@ class Ingester:
         digest = content_hash(data, self.embedder.name)
         if known is not None and known.doc_hash == digest:
             return Outcome(source, "unchanged", known.sentences)
-        return self._write(self.prepare(source, data), known)
+        return self._write([(self.prepare(source, data), known)])[0]
 
     def ingest_paths(self, paths: list[Path], progress: bool = False) -> Summary:
         """Index files; one bad file is reported as failed and does not stop the others.
@@ -207,12 +215,14 @@ class Ingester:
         bar = tqdm(total=len(paths), desc="indexing", unit="doc", disable=not progress)
 
         def flush() -> None:
+            ready: list[tuple[PreparedDocument, DocumentEntry | None]] = []
             for (source, _), prepared in zip(group, self.prepare_many(group), strict=True):
                 if isinstance(prepared, DocumentError):
                     log.warning("failed: %s: %s", source, prepared)
                     summary.outcomes.append(Outcome(source, "failed", error=str(prepared)))
                 else:
-                    summary.outcomes.append(self._write(prepared, manifest.get(source)))
+                    ready.append((prepared, manifest.get(prepared.source)))
+            summary.outcomes.extend(self._write(ready))
             bar.update(len(group))
             group.clear()
 
@@ -229,6 +239,8 @@ class Ingester:
                 summary.outcomes.append(Outcome(path.name, "unchanged", known.sentences))
                 bar.update(1)
                 continue
+            if any(source == path.name for source, _ in group):
+                flush()  # the same name twice (two folders): the later file wins, in order
             group.append((path.name, data))
             if len(group) >= self.settings.embed_group:
                 flush()

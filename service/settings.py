@@ -28,6 +28,13 @@ class ServerSettings(BaseModel):
 
     host: str = Field("127.0.0.1", description="Interface uvicorn binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port uvicorn listens on.")
+    workers: int = Field(
+        0,
+        ge=0,
+        le=64,
+        description="Worker processes serving requests (0: one per CPU core). Each holds "
+        "its own copy of the in-memory index, so memory grows with the count.",
+    )
     cors_origins: list[str] = Field(
         default_factory=list,
         description="Origins (scheme://host:port) allowed to call the API from a browser, "

@@ -99,6 +99,28 @@ def make_client(settings: Settings) -> ClientAPI:
             raise ValueError(f"unknown chroma mode {settings.chroma.mode!r}")
 
 
+@dataclass(frozen=True)
+class DocumentWrite:
+    """One document's new content, as :meth:`IndexStore.write_documents` takes it."""
+
+    source: str
+    doc_hash: str
+    sentences: list[StoredSentence]
+    vectors: np.ndarray
+    title: str | None
+    date: str | None
+
+    @property
+    def version(self) -> str:
+        return self.doc_hash[:16]
+
+
+def _any_of(conditions: list[dict[str, Any]]) -> Any:
+    """A Chroma ``where`` matching any of ``conditions`` (each an AND of its fields)."""
+    clauses = [{"$and": [{k: v} for k, v in c.items()]} if len(c) > 1 else c for c in conditions]
+    return clauses[0] if len(clauses) == 1 else {"$or": clauses}
+
+
 def _entry(source: str, meta: Any) -> DocumentEntry:
     m: dict[str, Any] = dict(meta or {})
     return DocumentEntry(
@@ -203,49 +225,66 @@ class IndexStore:
         date: str | None,
     ) -> None:
         """Make ``sentences`` the current content of ``source`` (see the module docstring)."""
-        version = doc_hash[:16]
-        ids = [sentence_id(source, version, s.number) for s in sentences]
+        self.write_documents([DocumentWrite(source, doc_hash, sentences, vectors, title, date)])
+
+    def write_documents(self, docs: list[DocumentWrite]) -> None:
+        """Several documents in the three steps of the module docstring, each step one
+        Chroma call per ~``_BATCH`` records for the whole group: a Chroma write costs ~50 ms
+        whatever its size here, so one call per document per step capped ingest at ~100
+        sentences/s. Step 2 (one manifest upsert) is the commit point for the group.
+        """
+        if not docs:
+            return
+        records: list[tuple[str, str, StoredSentence, np.ndarray, DocumentWrite]] = [
+            (sentence_id(d.source, d.version, s.number), d.version, s, v, d)
+            for d in docs
+            for s, v in zip(d.sentences, d.vectors, strict=True)
+        ]
         try:
-            for lo in range(0, len(ids), _BATCH):
-                hi = lo + _BATCH
+            for lo in range(0, len(records), _BATCH):
+                part = records[lo : lo + _BATCH]
                 self.sentences.upsert(
-                    ids=ids[lo:hi],
-                    embeddings=vectors[lo:hi].tolist(),
-                    documents=[s.text for s in sentences[lo:hi]],
+                    ids=[r[0] for r in part],
+                    embeddings=np.stack([r[3] for r in part]).astype(np.float32),
+                    documents=[r[2].text for r in part],
                     metadatas=[
                         {
-                            "source": source,
+                            "source": d.source,
                             "version": version,
                             "sentence": s.number,
                             "start": s.start,
                             "end": s.end,
                             "paragraph": s.paragraph,
-                            "title": title or "",
-                            "doc_hash": doc_hash,
+                            "title": d.title or "",
+                            "doc_hash": d.doc_hash,
                         }
-                        for s in sentences[lo:hi]
+                        for _, version, s, _, d in part
                     ],
                 )
         except Exception:
-            self._delete_where({"$and": [{"source": source}, {"version": version}]})
+            self._delete_where(_any_of([{"source": d.source, "version": d.version} for d in docs]))
             raise
+        now = time.time()
         self.manifest.upsert(
-            ids=[source],
-            embeddings=np.ones((1, 1), dtype=np.float32),
-            documents=[title or source],
+            ids=[d.source for d in docs],
+            embeddings=np.ones((len(docs), 1), dtype=np.float32),
+            documents=[d.title or d.source for d in docs],
             metadatas=[
                 {
-                    "version": version,
-                    "doc_hash": doc_hash,
-                    "title": title or "",
-                    "date": date or "",
-                    "sentences": len(sentences),
-                    "updated_at": time.time(),
+                    "version": d.version,
+                    "doc_hash": d.doc_hash,
+                    "title": d.title or "",
+                    "date": d.date or "",
+                    "sentences": len(d.sentences),
+                    "updated_at": now,
                 }
+                for d in docs
             ],
         )
         self._bump_generation()
-        self._delete_where({"$and": [{"source": source}, {"version": {"$ne": version}}]})
+        self._delete_where(
+            _any_of([{"source": d.source, "version": {"$ne": d.version}} for d in docs])
+        )
 
     def delete_document(self, source: str) -> bool:
         """Remove a document: the manifest first (readers stop seeing it), then its records."""

@@ -1,0 +1,165 @@
+"""``python -m bench --scale N [N...]``: the service over N synthetic articles.
+
+For each N: ingest with an empty embedding cache (cold) and again into an empty index
+with the cache full (warm); index size on disk; start-up to /ready; service RSS; /ask
+latency in-process and over HTTP; req/s at 1, 8 and 32 concurrent clients. The articles
+are made of real sentences that repeat across articles (see ``bench.synthetic``), so the
+cold ingest embeds each distinct sentence once; the model's own throughput on the
+distinct sentences is printed on its own line.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench import synthetic
+from bench.load import Service, latency, load_average, throughput, time_calls
+
+_SUMMARY = re.compile(r"(\d+) sentences \((\d+) embedded, (\d+) from cache\)")
+
+
+def _du_mb(path: Path) -> float:
+    if path.is_file():
+        return path.stat().st_size / 2**20
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20
+
+
+def _ingest(folder: Path, env: dict[str, str]) -> dict[str, Any]:
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "ingest", "-q", str(folder)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    seconds = time.perf_counter() - started
+    m = _SUMMARY.search(done.stdout)
+    if not m:
+        raise SystemExit(f"unexpected ingest output: {done.stdout!r}")
+    sentences, embedded, cached = (int(g) for g in m.groups())
+    return {
+        "seconds": round(seconds, 1),
+        "sentences": sentences,
+        "embedded": embedded,
+        "from_cache": cached,
+        "sentences_per_s": round(sentences / seconds, 1),
+        "load": load_average(),
+    }
+
+
+def model_throughput(pool: list[str]) -> dict[str, Any]:
+    """Sentences/s of the configured embedder alone, on the distinct pool sentences."""
+    from service.components.embeddings import ingest_threads, make_embedder
+    from service.settings import Settings
+
+    settings = Settings()
+    embedder = make_embedder(
+        settings.embedding, settings.llm, threads=ingest_threads(settings.embedding)
+    )
+    embedder.embed(pool[:64])  # session warm-up
+    started = time.perf_counter()
+    embedder.embed(pool)
+    seconds = time.perf_counter() - started
+    return {
+        "embedder": embedder.name,
+        "sentences": len(pool),
+        "sentences_per_s": round(len(pool) / seconds, 1),
+        "load": load_average(),
+    }
+
+
+def run(n: int, pool: list[str], questions: list[str], requests: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix=f"newsqa-scale-{n}-") as tmp:
+        root = Path(tmp)
+        folder = root / "articles"
+        written = synthetic.write_articles(folder, n, pool)
+        env = {
+            **os.environ,
+            "NEWSQA_DATA__DIR": str(root / "data"),
+            "NEWSQA_ANSWER__MODE": "extractive",
+        }
+        env.setdefault("NEWSQA_DOCUMENTS__MAX_DOCUMENTS", str(max(n * 2, 1000)))
+        cold = _ingest(folder, env)
+        shutil.rmtree(root / "data" / "chroma")  # keep the embedding cache
+        warm = _ingest(folder, env)
+        size = {
+            "chroma_mb": round(_du_mb(root / "data" / "chroma"), 1),
+            "cache_mb": round(_du_mb(root / "data" / "embedding-cache.sqlite3"), 1),
+        }
+        with Service(env) as service:
+            with httpx.Client(base_url=service.url, timeout=60) as http:
+                time_calls(http.post, questions[:5], 1)  # warm-up
+                http_ms = time_calls(http.post, questions, 1)
+            levels = [throughput(service.url, questions, c, requests) for c in (1, 8, 32)]
+            rss = service.rss_mb()
+            ready_s = service.ready_s
+        in_process = _in_process(env, questions)
+    return {
+        "articles": n,
+        "sentences_written": written,
+        "ingest_cold": cold,
+        "ingest_warm": warm,
+        "size": size,
+        "ready_s": round(ready_s, 1),
+        "rss_mb": round(rss, 0),
+        "ask_http": latency("http", http_ms),
+        "ask_in_process": latency("in-process", in_process),
+        "throughput": levels,
+        "load": load_average(),
+    }
+
+
+def _in_process(env: dict[str, str], questions: list[str]) -> list[float]:
+    """/ask through the ASGI app in this process (no HTTP), with the same settings."""
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+    from service.settings import Settings
+
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        with TestClient(create_app(Settings())) as client:
+            time_calls(client.post, questions[:5], 1)
+            return time_calls(client.post, questions, 1)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def report(model: dict[str, Any], results: list[dict[str, Any]]) -> str:
+    lines = [
+        "Synthetic articles: real sentences from the html-extraction benchmark pages, drawn "
+        "at random, so sentences REPEAT across articles and the embedding cache is exercised.",
+        f"model alone ({model['embedder']}): {model['sentences_per_s']} sentences/s on "
+        f"{model['sentences']} distinct sentences (load {model['load']})",
+        "",
+        "| articles | sentences | ingest cold s/s (embedded/cached) | ingest warm s/s | "
+        "index MB (chroma + cache) | ready s | RSS MB | /ask in-proc p50/p95 ms | "
+        "/ask HTTP p50/p95 ms | req/s 1/8/32 (errors) | load 1/5/15 |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        c, w, s = r["ingest_cold"], r["ingest_warm"], r["size"]
+        ip, hp = r["ask_in_process"], r["ask_http"]
+        rps = "/".join(str(t["req_per_s"]) for t in r["throughput"])
+        errors = sum(t["errors"] for t in r["throughput"])
+        lines.append(
+            f"| {r['articles']} | {c['sentences']} | {c['sentences_per_s']} "
+            f"({c['embedded']}/{c['from_cache']}) | {w['sentences_per_s']} | "
+            f"{s['chroma_mb']} + {s['cache_mb']} | {r['ready_s']} | {r['rss_mb']:.0f} | "
+            f"{ip['p50_ms']}/{ip['p95_ms']} | {hp['p50_ms']}/{hp['p95_ms']} | "
+            f"{rps} ({errors}) | {r['load']} |"
+        )
+    return "\n".join(lines)
