@@ -38,10 +38,15 @@ class CorpusSnapshot:
     _keys: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def build(cls, store: IndexStore, name_similarity: float) -> CorpusSnapshot:
+    def build(
+        cls, store: IndexStore, name_similarity: float, previous: CorpusSnapshot | None = None
+    ) -> CorpusSnapshot:
+        """Read the current index. With ``previous``, only documents whose version changed
+        are read from Chroma; the others' sentences and vectors are taken from it (at 10k
+        articles, a one-article change reads ~20 records instead of ~200,000)."""
         fingerprint = store.fingerprint()
         documents = store.documents()
-        sentences, vectors = store.load_current(documents)
+        sentences, vectors = _load(store, documents, previous)
         texts = [s.text for s in sentences]
         names = NameIndex.build(texts, name_similarity)
         return cls(
@@ -87,7 +92,17 @@ class CorpusSnapshot:
         return None if i is None else self.sentences[i]
 
     def of_document(self, source: str) -> list[StoredSentence]:
-        return [s for s in self.sentences if s.source == source]
+        lo, hi = self.ranges.get(source, (0, 0))
+        return self.sentences[lo:hi]
+
+    @cached_property
+    def ranges(self) -> dict[str, tuple[int, int]]:
+        """Each document's slice of ``sentences`` (they are sorted by source, number)."""
+        out: dict[str, tuple[int, int]] = {}
+        for i, s in enumerate(self.sentences):
+            lo, _ = out.get(s.source, (i, i))
+            out[s.source] = (lo, i + 1)
+        return out
 
     def around(self, i: int, k: int) -> tuple[list[StoredSentence], list[StoredSentence]]:
         """Up to ``k`` sentences before and after position ``i``, within its document."""
@@ -103,6 +118,35 @@ class CorpusSnapshot:
             if self.sentences[j].source == s.source
         ]
         return before, after
+
+
+def _load(
+    store: IndexStore, documents: dict[str, DocumentEntry], previous: CorpusSnapshot | None
+) -> tuple[list[StoredSentence], np.ndarray]:
+    if previous is None or not previous.sentences:
+        return store.load_current(documents)
+    old = previous.documents
+    kept = {s for s, e in documents.items() if s in old and old[s].version == e.version}
+    fresh, fresh_vectors = store.load_current({s: e for s, e in documents.items() if s not in kept})
+    fresh_ranges: dict[str, tuple[int, int]] = {}
+    for i, s in enumerate(fresh):
+        lo, _ = fresh_ranges.get(s.source, (i, i))
+        fresh_ranges[s.source] = (lo, i + 1)
+    sentences: list[StoredSentence] = []
+    parts: list[np.ndarray] = []
+    for source in sorted(documents):
+        if source in kept:
+            lo, hi = previous.ranges.get(source, (0, 0))
+            sentences.extend(previous.sentences[lo:hi])
+            parts.append(previous.vectors[lo:hi])
+        elif source in fresh_ranges:
+            lo, hi = fresh_ranges[source]
+            sentences.extend(fresh[lo:hi])
+            parts.append(fresh_vectors[lo:hi])
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return [], np.zeros((0, 0), dtype=np.float32)
+    return sentences, np.concatenate(parts).astype(np.float32, copy=False)
 
 
 class IndexState:
@@ -131,7 +175,9 @@ class IndexState:
             fingerprint = self.store.fingerprint()
             if self._snapshot is None or fingerprint != self._snapshot.fingerprint:
                 started = time.perf_counter()
-                self._snapshot = CorpusSnapshot.build(self.store, self.name_similarity)
+                self._snapshot = CorpusSnapshot.build(
+                    self.store, self.name_similarity, previous=self._snapshot
+                )
                 log.info(
                     "index snapshot: %d documents, %d sentences (%.0f ms)",
                     len(self._snapshot.documents),
