@@ -56,7 +56,7 @@ class CorpusSnapshot:
             vectors=vectors,
             position={(s.source, s.number): i for i, s in enumerate(sentences)},
             names=names,
-            lexical=LexicalIndex(texts, names),
+            lexical=LexicalIndex(texts, names, previous.lexical if previous else None),
             built_at=time.time(),
         )
 
