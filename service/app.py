@@ -16,6 +16,7 @@ from service.documents.documents_service import DocumentsService
 from service.edge import install_edge
 from service.errors import install_error_handlers
 from service.health.health_router import router as health_router
+from service.index.store import IndexUnavailable
 from service.middleware import install_middleware
 from service.observability.metrics import Metrics
 from service.observability.metrics_router import router as metrics_router
@@ -38,8 +39,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Load the embedding model before the first request rather than during it.
-        await run_in_threadpool(container.embedder.embed, ["warm up"])
+        # Load the embedding model and the index before the first request rather than
+        # during it: with several workers, /ready reaches one of them, and the others
+        # would otherwise build their snapshot on their first /ask.
+        def warm_up() -> None:
+            container.embedder.embed(["warm up"])
+            try:
+                container.state().snapshot().document_frequency  # noqa: B018 (cached)
+            except IndexUnavailable:
+                log.warning("index unavailable at start-up; /ready reports it")
+
+        await run_in_threadpool(warm_up)
         yield
 
     app = FastAPI(
