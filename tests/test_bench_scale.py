@@ -1,0 +1,46 @@
+"""``python -m bench --scale 1000`` runs end to end (a smoke test: no timing is asserted)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench import synthetic
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_synthetic_articles_repeat_real_sentences(tmp_path: Path) -> None:
+    pool = synthetic.sentence_pool()
+    assert len(pool) > 1000
+    written = synthetic.write_articles(tmp_path, 50, pool)
+    texts = [p.read_text(encoding="utf-8") for p in sorted(tmp_path.glob("*.txt"))]
+    assert len(texts) == 50 and written > 50 * 9
+    used = [s for s in pool if any(s in t for t in texts)]
+    assert len(used) < written  # fewer distinct sentences than sentences written: repeats
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(3600)
+def test_scale_bench_smoke_1k() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--scale", "1000", "--requests", "32"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=3500,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "sentences REPEAT" in done.stdout
+    record = json.loads((ROOT / "bench" / "results" / "scale.json").read_text())
+    (run,) = record["runs"]
+    assert run["articles"] == 1000
+    cold, warm = run["ingest_cold"], run["ingest_warm"]
+    assert cold["sentences"] == warm["sentences"] > 10_000
+    assert cold["embedded"] > 0 and warm["embedded"] == 0  # the warm run embeds nothing
+    assert all(level["errors"] == 0 for level in run["throughput"])
+    assert run["size"]["chroma_mb"] > 0 and run["rss_mb"] > 0
