@@ -16,7 +16,7 @@ from pathlib import Path
 from ingest.cleaning import clean
 from ingest.loaders import to_text
 from ingest.sentences import split_sentences
-from service.retrieval.text import STOPWORDS, words
+from service.language.text import STOPWORDS, words
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ROOT.parent / "shared" / "benchmarks" / "html-extraction" / "pages"

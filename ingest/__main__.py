@@ -15,7 +15,8 @@ from pathlib import Path
 
 from ingest.loaders import DocumentError, find_documents
 from ingest.pipeline import Ingester, Summary, content_hash
-from service.components.embeddings import ingest_threads, make_cached, make_embedder
+from service.components.embedding_cache import make_cached
+from service.components.embeddings import ingest_threads, make_embedder
 from service.index.errors import IndexUnavailable
 from service.index.store import IndexStore, make_client
 from service.settings import Settings

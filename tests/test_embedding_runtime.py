@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from ingest.pipeline import Ingester
-from service.components.embedding_cache import CachedEmbedder, EmbeddingCache
-from service.components.embeddings import make_cached, make_embedder
+from service.components.embedding_cache import CachedEmbedder, EmbeddingCache, make_cached
+from service.components.embeddings import make_embedder
 from service.index.store import IndexStore, make_client
 from service.settings import Settings
 from tests.conftest import CORPUS, make_settings

@@ -59,7 +59,7 @@ def test_clusters_are_learned_not_listed() -> None:
 
 def test_blocked_pairs_are_exactly_the_pairwise_ones(names: NameIndex) -> None:
     """Blocking by (role, first phonetic letter) loses no pair the pairwise rule accepts."""
-    from service.retrieval.names import _similar, _similar_pairs
+    from service.language.names import _similar, _similar_pairs
 
     spellings = sorted(names.counts)
     given: set[str] = set()  # one role for all: the widest blocks, the hardest case

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from service.components.embeddings import Embedder
+from service.settings import Settings
 
 _SCHEMA = "CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vector BLOB NOT NULL)"
 _CHUNK = 500  # keys per SELECT ... IN (...): under SQLite's bound-parameter limit
@@ -105,3 +106,10 @@ class CachedEmbedder:
         self.stats.misses += len(missing)
         self.stats.hits += len(texts) - len(missing)
         return np.stack([found[k] for k in keys]).astype(np.float32, copy=False)
+
+
+def make_cached(embedder: Embedder, settings: Settings) -> Embedder:
+    """``embedder`` behind the sentence-vector cache next to the index, if enabled."""
+    if not settings.embedding.cache:
+        return embedder
+    return CachedEmbedder(embedder, EmbeddingCache(settings.embedding_cache_path))

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 if TYPE_CHECKING:
-    from service.settings import EmbeddingSettings, LLMSettings, Settings
+    from service.settings import EmbeddingSettings, LLMSettings
 
 
 class Embedder(Protocol):
@@ -100,15 +100,6 @@ def _onnx_embedder(
     from service.components.onnx_embedder import OnnxEmbedder
 
     return OnnxEmbedder(path, models_dir, precision, threads, batch_size)  # type: ignore[arg-type]
-
-
-def make_cached(embedder: Embedder, settings: Settings) -> Embedder:
-    """``embedder`` behind the sentence-vector cache next to the index, if enabled."""
-    if not settings.embedding.cache:
-        return embedder
-    from service.components.embedding_cache import CachedEmbedder, EmbeddingCache
-
-    return CachedEmbedder(embedder, EmbeddingCache(settings.embedding_cache_path))
 
 
 def default_local_model_path() -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bm25s
 import numpy as np
 
-from service.language.keys import lexical_tokens
+from service.language.keys import content_words, lexical_tokens, word_key
 from service.language.names import NameIndex
 from service.language.text import repair_text
 
@@ -36,14 +36,9 @@ class LexicalIndex:
         for t in texts:
             content = known.get(t)
             if content is None:
-                content = " ".join(
-                    low for w in words(repair_text(t)) if (low := w.lower()) not in STOPWORDS
-                )
+                content = " ".join(content_words(repair_text(t)))
             self._words[t] = content
-            tokens = [
-                f"name:{canon}" if (canon := names.canonical.get(low)) else stem(low)
-                for low in content.split()
-            ]
+            tokens = [word_key(low, names) for low in content.split()]
             corpus.append(tokens or ["<empty>"])
         self._bm25 = bm25s.BM25()
         if corpus:

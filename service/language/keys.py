@@ -29,9 +29,15 @@ def word_key(word: str, names: NameIndex, fuzzy: bool = False) -> str:
     return name_key(canon) if canon else stem(word.lower())
 
 
+def content_words(text: str) -> list[str]:
+    """A text's words in order, lower-cased, stop words left out: what keys are made of
+    (kept by ``index.lexical`` across rebuilds, since names can change but these cannot)."""
+    return [low for w in words(text) if (low := w.lower()) not in STOPWORDS]
+
+
 def lexical_tokens(text: str, names: NameIndex, fuzzy: bool = False) -> list[str]:
     """The keys of a text's words in order, stop words left out (BM25 tokens)."""
-    return [word_key(w, names, fuzzy) for w in words(text) if w.lower() not in STOPWORDS]
+    return [word_key(w, names, fuzzy) for w in content_words(text)]
 
 
 def text_keys(text: str, names: NameIndex) -> frozenset[str]:
