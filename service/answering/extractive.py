@@ -59,7 +59,7 @@ class ExtractiveAnswerer:
         shape = answer_shape(question)
         pool = set(retrieval.fused)
         if canon:
-            pool |= {i for i, who in enumerate(snap.speakers) if who == canon}
+            pool |= set(snap.said_by.get(canon, ()))
         best_fused = max(retrieval.fused.values(), default=1.0) or 1.0
         scores: dict[int, float] = {}
         for pos in pool:

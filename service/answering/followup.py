@@ -49,7 +49,7 @@ def _last_person(history: tuple[Turn, ...], snap: CorpusSnapshot) -> str | None:
     A person is a name the corpus reports speaking (``snap.speakers``); places and
     organisations mentioned in passing ("the talks in Moscow") are passed over.
     """
-    speaking = {who for who in snap.speakers if who}
+    speaking = snap.said_by.keys()
     for role in ("user", "assistant"):
         for turn in reversed(history):
             if turn.role == role:
@@ -81,7 +81,7 @@ def condense(question: str, history: tuple[Turn, ...], snap: CorpusSnapshot) -> 
         return f"{previous.rstrip('?. ')} — {new_subject}?"
     standalone = _LEADING_AND.sub("", question).strip()
     standalone = standalone[:1].upper() + standalone[1:]
-    speaking = {who for who in snap.speakers if who}
+    speaking = snap.said_by.keys()
     names_a_person = any(snap.names.resolve(w) in speaking for w in _people(standalone, snap))
     if PERSON_PRONOUN.search(standalone) and not names_a_person:
         person = _last_person(history, snap)

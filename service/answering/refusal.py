@@ -55,7 +55,7 @@ def silent_speaker(question: str, retrieval: Retrieval) -> str | None:
     if speaker is None:
         return None
     canon, written = speaker
-    if canon in snap.speakers:
+    if canon in snap.said_by:
         return None
     key = name_key(canon)
     for ev in retrieval.evidence:

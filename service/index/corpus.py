@@ -87,6 +87,16 @@ class CorpusSnapshot:
         """Who speaks in each sentence (canonical name), for "What did X say?"."""
         return speakers(self.sentences, self.names)
 
+    @cached_property
+    def said_by(self) -> dict[str, list[int]]:
+        """Sentence positions by speaker: a question about X looks up X's sentences
+        instead of scanning every sentence's speaker (2.7M at 100k articles)."""
+        out: dict[str, list[int]] = {}
+        for i, who in enumerate(self.speakers):
+            if who:
+                out.setdefault(who, []).append(i)
+        return out
+
     def get(self, source: str, number: int) -> StoredSentence | None:
         i = self.position.get((source, number))
         return None if i is None else self.sentences[i]
