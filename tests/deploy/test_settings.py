@@ -82,3 +82,21 @@ def test_secrets_are_not_shown_in_the_table_or_the_settings_repr() -> None:
 def test_malformed_rate_limit_is_refused_at_start_up() -> None:
     with pytest.raises(ValidationError):
         RateLimitSettings.model_validate({"ask": "lots per minute"})
+
+
+def test_workers_default_to_one_per_usable_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from service.__main__ import worker_count
+
+    assert worker_count(Settings()) == len(os.sched_getaffinity(0))
+    monkeypatch.setenv("NEWSQA_SERVER__WORKERS", "3")
+    assert worker_count(Settings()) == 3
+
+
+def test_int8_needs_the_onnx_backend() -> None:
+    from service.components.embeddings import make_embedder
+
+    settings = Settings(embedding={"backend": "torch", "precision": "int8"})  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="backend=onnx"):
+        make_embedder(settings.embedding, settings.llm)
