@@ -34,8 +34,9 @@ index: install
 ingest: install
 	$(BIN)/python -m ingest $(if $(PATHS),$(PATHS),$(CORPUS))
 
+# One worker process per core unless NEWSQA_SERVER__WORKERS says otherwise.
 run: index
-	$(BIN)/python -m service
+	NEWSQA_SERVER__WORKERS=$${NEWSQA_SERVER__WORKERS:-0} $(BIN)/python -m service
 
 test: install test-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -78,7 +78,8 @@ class Service:
 
     def __init__(self, env: dict[str, str]) -> None:
         self.port = free_port()
-        self.env = {**env, "NEWSQA_SERVER__PORT": str(self.port)}
+        # Served as `make run` serves: one worker per core unless the environment says.
+        self.env = {"NEWSQA_SERVER__WORKERS": "0", **env, "NEWSQA_SERVER__PORT": str(self.port)}
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
         self.ready_s = 0.0

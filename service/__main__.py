@@ -1,11 +1,11 @@
 """``python -m service``: serve the API with uvicorn on the configured host and port.
 
-With ``server.workers`` > 1 (default: one per core) uvicorn starts that many worker
-processes on one socket. Each builds its own app from the same settings and reads the one
-index on disk (or the Chroma server); each follows changes made by the others through
-the index's generation marker (``IndexStore.fingerprint``), checked every
-``retrieval.refresh_interval_s``. Why processes: answering is CPU-bound Python, so
-threads of one process would share one core (the GIL).
+With ``server.workers`` > 1 (0: one per core, what ``make run`` uses) uvicorn starts
+that many worker processes on one socket. Each builds its own app from the same
+settings and reads the one index on disk (or the Chroma server); each follows changes
+made by the others through the index's generation marker (``IndexStore.fingerprint``),
+checked every ``retrieval.refresh_interval_s``. Why processes: answering is CPU-bound
+Python, so threads of one process would share one core (the GIL).
 """
 
 from __future__ import annotations

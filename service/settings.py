@@ -29,11 +29,13 @@ class ServerSettings(BaseModel):
     host: str = Field("127.0.0.1", description="Interface uvicorn binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port uvicorn listens on.")
     workers: int = Field(
-        0,
+        1,
         ge=0,
         le=64,
-        description="Worker processes serving requests (0: one per CPU core). Each holds "
-        "its own copy of the in-memory index, so memory grows with the count.",
+        description="Worker processes serving requests (0: one per CPU core; `make run` "
+        "uses 0 unless this is set in the environment). Each holds its own copy of the "
+        "in-memory index, so memory grows with the count, and in-memory rate limits count "
+        "per worker (use a shared `rate_limit.storage_uri` to count across them).",
     )
     cors_origins: list[str] = Field(
         default_factory=list,

@@ -84,11 +84,13 @@ def test_malformed_rate_limit_is_refused_at_start_up() -> None:
         RateLimitSettings.model_validate({"ask": "lots per minute"})
 
 
-def test_workers_default_to_one_per_usable_core(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_workers_zero_means_one_per_usable_core(monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
     from service.__main__ import worker_count
 
+    assert worker_count(Settings()) == 1  # tests and embedders of the app: one process
+    monkeypatch.setenv("NEWSQA_SERVER__WORKERS", "0")
     assert worker_count(Settings()) == len(os.sched_getaffinity(0))
     monkeypatch.setenv("NEWSQA_SERVER__WORKERS", "3")
     assert worker_count(Settings()) == 3
