@@ -13,8 +13,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from ingest.cleaning import clean
-from ingest.loaders import to_text
+from ingest.loaders import read_document
 from ingest.sentences import split_sentences
 from service.language.text import STOPWORDS, words
 
@@ -26,8 +25,8 @@ def sentence_pool(pages: Path = PAGES) -> list[str]:
     """Distinct prose sentences of 40-300 characters from the benchmark pages, sorted."""
     pool: set[str] = set()
     for page in sorted(pages.glob("*.htm*")):
-        text = to_text(page.name, page.read_bytes())
-        for s in split_sentences(text, clean(text).prose):
+        text, doc = read_document(page.name, page.read_bytes())
+        for s in split_sentences(text, doc.prose):
             if 40 <= len(s.text) <= 300 and s.text[-1] in ".!?\"”'":
                 pool.add(s.text)
     if not pool:
