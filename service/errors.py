@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Message, Scope, Send
 
 from service.index.errors import IndexUnavailable
 
@@ -19,6 +20,7 @@ _CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    408: "request_timeout",
     413: "payload_too_large",
     415: "unsupported_media_type",
     422: "invalid_request",
@@ -43,6 +45,25 @@ def error_body(request: Request, code: str, detail: str) -> dict[str, str | None
         "detail": detail,
         "request_id": getattr(request.state, "request_id", None),
     }
+
+
+async def send_error(
+    scope: Scope,
+    send: Send,
+    status: int,
+    code: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+) -> None:
+    """Answer from a pure ASGI middleware, in the same JSON shape as every other error."""
+
+    async def no_body() -> Message:  # the response never reads the request
+        return {"type": "http.disconnect"}
+
+    response = JSONResponse(
+        error_body(Request(scope), code, detail), status_code=status, headers=headers
+    )
+    await response(scope, no_body, send)
 
 
 def _field(loc: tuple[int | str, ...]) -> str:

@@ -249,3 +249,42 @@ def http_env(server: ChromaServer, collection: str, data_dir: Path) -> dict[str,
 def corpus_copy(dest: Path) -> Path:
     shutil.copytree(CORPUS, dest)
     return dest
+
+
+class LiveServer:
+    """The app under the real uvicorn configuration (``service.server``), in a thread of
+    this process on a free loopback port: raw sockets can talk to it, and it shares the
+    session's loaded model."""
+
+    def __init__(self, app: FastAPI, settings: Settings) -> None:
+        import threading
+
+        import uvicorn
+
+        from service.server import uvicorn_config
+
+        self.port = free_port()
+        config = uvicorn_config(app, settings.server)
+        config.host, config.port = "127.0.0.1", self.port
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 60
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                pytest.fail("uvicorn did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+    def connect(self) -> socket.socket:
+        return socket.create_connection(("127.0.0.1", self.port), timeout=10)
