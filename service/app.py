@@ -21,6 +21,7 @@ from service.observability.metrics import Metrics
 from service.observability.metrics_router import router as metrics_router
 from service.observability.observed_ask import ObservedAskService
 from service.openai_compat.openai_router import router as openai_router
+from service.openapi_schema import install_openapi
 from service.settings import Settings
 from service.sources.sources_router import router as sources_router
 from service.widget import widget_router
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.ask_service = ObservedAskService(container, metrics)
     app.state.documents_service = DocumentsService(container)
     install_error_handlers(app)
+    install_openapi(app, settings)
     install_edge(app, settings, metrics)  # auth, rate limits, request log: inside the next
     install_middleware(app, settings)
     app.include_router(ask_router)

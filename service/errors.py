@@ -29,6 +29,11 @@ _CODES = {
 }
 
 
+# What a client is told when Chroma does not answer: what is down, never where (its address
+# and the driver's message go to the log only).
+UNAVAILABLE_DETAIL = "the index (Chroma) does not answer; retry in a few seconds"
+
+
 class ApiError(Exception):
     """An error a client caused or must know about, with a status and plain words."""
 
@@ -66,6 +71,24 @@ async def send_error(
     await response(scope, no_body, send)
 
 
+def allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path, for a 405's ``Allow`` header.
+
+    Starlette names only the first route that matched the path, but a path may be served
+    by several routes (``GET`` and ``DELETE /documents/{source}``)."""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        # FastAPI 0.16x wraps included routers; their routes are its "effective candidates".
+        candidates = (
+            route.effective_candidates() if hasattr(route, "effective_candidates") else [route]
+        )
+        for candidate in candidates:
+            regex = getattr(candidate, "path_regex", None)
+            if regex is not None and regex.match(request.url.path):
+                methods |= set(getattr(candidate, "methods", None) or ())
+    return ", ".join(sorted(methods))
+
+
 def _field(loc: tuple[int | str, ...]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path")]
     return ".".join(parts) or "body"
@@ -86,10 +109,13 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _CODES.get(exc.status_code, "error")
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            headers["Allow"] = allowed_methods(request)
         return JSONResponse(
             error_body(request, code, str(exc.detail)),
             status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
+            headers=headers or None,
         )
 
     @app.exception_handler(IndexUnavailable)
@@ -98,8 +124,9 @@ def install_error_handlers(app: FastAPI) -> None:
         container = getattr(request.app.state, "container", None)
         if container is not None:
             container.reset()
+        log.warning("index unavailable: %s", exc)
         return JSONResponse(
-            error_body(request, "index_unavailable", f"the index is unavailable: {exc}"),
+            error_body(request, "index_unavailable", UNAVAILABLE_DETAIL),
             status_code=503,
             headers={"Retry-After": "2"},
         )
