@@ -16,6 +16,7 @@ from service.documents.documents_service import DocumentsService
 from service.edge import install_edge
 from service.errors import install_error_handlers
 from service.health.health_router import router as health_router
+from service.index import ownership
 from service.middleware import install_middleware
 from service.observability.metrics import Metrics
 from service.observability.metrics_router import router as metrics_router
@@ -33,15 +34,47 @@ carries a citation `[n]` to a file and a sentence number that `GET /sources/{sou
 returns word for word."""
 
 
+WAIT_FOR_INGEST_S = 600.0  # a `python -m ingest` still writing the embedded folder
+
+
+def own_url(settings: Settings) -> str:
+    """Where a process on this machine reaches this service (for `python -m ingest`)."""
+    host = settings.server.host
+    if host in ("0.0.0.0", "", "*"):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{settings.server.port}"
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     container = Container(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Load the embedding model before the first request rather than during it.
-        await run_in_threadpool(container.embedder.embed, ["warm up"])
-        yield
+        embedded = settings.chroma.mode == "embedded"
+        if embedded:  # this process writes the folder; `python -m ingest` goes through us
+            await run_in_threadpool(
+                ownership.wait_for_owner,
+                settings.chroma_path,
+                "service",
+                own_url(settings),
+                WAIT_FOR_INGEST_S,
+            )
+        if container.watch is not None:
+            container.watch.start()
+        try:
+            # Load the embedding model before the first request rather than during it.
+            await run_in_threadpool(container.embedder.embed, ["warm up"])
+            yield
+        finally:
+            if container.watch is not None:
+                container.watch.stop()
+            if embedded:
+                ownership.release(settings.chroma_path)
 
     app = FastAPI(
         title="newsqa",

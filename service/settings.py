@@ -91,7 +91,10 @@ class ChromaSettings(BaseModel):
         description="Collection holding one record per sentence (3-512 characters).",
     )
     timeout_s: float = Field(
-        2.0, gt=0, description="Seconds to wait for the Chroma server before calling it down."
+        1.5,
+        gt=0,
+        description="Seconds one call waits for the Chroma server before calling it down "
+        "(a background heartbeat every 0.25 s notices a hung server sooner).",
     )
 
 
@@ -131,6 +134,12 @@ class IngestSettings(BaseModel):
     )
     max_document_bytes: int = Field(
         2 * 1024 * 1024, ge=1024, description="Largest document accepted for indexing."
+    )
+    service_key: SecretStr | None = Field(
+        None,
+        description="Admin key `python -m ingest` sends when a running service owns the "
+        "embedded index and the CLI writes through its document API (needed when that "
+        "service has keys).",
     )
     teaser_max_similarity: float = Field(
         0.35,

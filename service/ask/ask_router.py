@@ -13,6 +13,8 @@ from sse_starlette.sse import EventSourceResponse
 from service.answering.base import Answer, Turn
 from service.ask.ask_service import AskInput
 from service.deps import AskServiceDep
+from service.errors import UNAVAILABLE_DETAIL
+from service.index.errors import IndexUnavailable
 
 router = APIRouter(tags=["ask"])
 
@@ -140,6 +142,11 @@ async def ask_stream(body: AskRequest, service: AskServiceDep) -> EventSourceRes
                     yield {"event": "final", "data": final.model_dump_json(exclude_none=True)}
                 else:
                     yield {"event": "delta", "data": json.dumps({"text": item})}
+        except IndexUnavailable:  # what is down, not where
+            yield {
+                "event": "error",
+                "data": json.dumps({"error": "index_unavailable", "detail": UNAVAILABLE_DETAIL}),
+            }
         except Exception as exc:  # the stream has started: report in-band, never drop
             code = getattr(exc, "code", "internal_error")
             detail = getattr(exc, "detail", None) or str(exc) or type(exc).__name__

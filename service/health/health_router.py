@@ -42,6 +42,9 @@ async def ready(container: ContainerDep) -> JSONResponse:
         return {"documents": len(snap.documents), "sentences": len(snap.sentences)}
 
     try:
+        # A hung server is known from the watch at once; each call has its own timeout.
+        if container.watch is not None and container.watch.down:
+            raise IndexUnavailable("Chroma does not answer its heartbeat")
         info = await run_in_threadpool(check)
     except IndexUnavailable as exc:
         container.reset()

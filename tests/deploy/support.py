@@ -45,6 +45,25 @@ FERRY_TEXT = (
 FERRY_QUESTION = "When will the Saaremaa Spirit ferry begin service?"
 
 
+def cites(answer: dict[str, Any], source: str) -> bool:
+    return not answer.get("refused") and any(c["source"] == source for c in answer["citations"])
+
+
+def wait_for(check: Any, timeout_s: float, interval_s: float = 0.2) -> float:
+    """Seconds until ``check()`` is true; fails after ``timeout_s``."""
+    started = time.monotonic()
+    last: Any = None
+    while time.monotonic() - started < timeout_s:
+        try:
+            last = check()
+            if last is True:
+                return time.monotonic() - started
+        except httpx.HTTPError as exc:
+            last = exc
+        time.sleep(interval_s)
+    pytest.fail(f"not true after {timeout_s}s (last: {last!r})")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

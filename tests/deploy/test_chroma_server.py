@@ -24,35 +24,18 @@ from .support import (
     FERRY_TEXT,
     ChromaServer,
     ServiceProcess,
+    cites,
     http_env,
     http_settings,
     make_app,
     run_ingest,
+    wait_for,
 )
 
 pytestmark = [pytest.mark.chroma_server, pytest.mark.slow]
 
 # What "within a second or two" means here: Chroma's timeout (2 s) plus a margin.
 UNAVAILABLE_WITHIN_S = 3.5
-
-
-def cites(answer: dict[str, Any], source: str) -> bool:
-    return not answer.get("refused") and any(c["source"] == source for c in answer["citations"])
-
-
-def wait_for(check: Any, timeout_s: float, interval_s: float = 0.2) -> float:
-    """Seconds until ``check()`` is true; fails after ``timeout_s``."""
-    started = time.monotonic()
-    last: Any = None
-    while time.monotonic() - started < timeout_s:
-        try:
-            last = check()
-            if last is True:
-                return time.monotonic() - started
-        except httpx.HTTPError as exc:
-            last = exc
-        time.sleep(interval_s)
-    pytest.fail(f"not true after {timeout_s}s (last: {last!r})")
 
 
 @pytest.fixture()
