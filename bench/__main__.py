@@ -1,4 +1,5 @@
 """``python -m bench``: latency of /ask (extractive) in-process and over HTTP, after warm-up.
+(``python -m bench faults``: the soak under faults, bench/faults.py.)
 
 Builds a fresh index of the default corpus in a temporary folder, then times each question
 of ``bench/questions.txt`` ``--rounds`` times: once through the ASGI app in-process
@@ -61,8 +62,19 @@ def time_calls(post: object, questions: list[str], rounds: int) -> list[float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument(
+        "what",
+        nargs="?",
+        default="latency",
+        choices=["latency", "faults"],
+        help="`faults`: the soak under faults of bench/faults.py",
+    )
     parser.add_argument("--rounds", type=int, default=5, help="passes over the question list")
     args = parser.parse_args()
+    if args.what == "faults":
+        from bench.faults import run
+
+        raise SystemExit(run())
     questions = [q for q in QUESTIONS.read_text().splitlines() if q.strip()]
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "NEWSQA_DATA__DIR": tmp, "NEWSQA_ANSWER__MODE": "extractive"}
