@@ -307,3 +307,22 @@ class LiveServer:
 
     def connect(self) -> socket.socket:
         return socket.create_connection(("127.0.0.1", self.port), timeout=10)
+
+
+def serve_the_ferry(tmp_path: Path, server: ChromaServer, collection: str) -> ServiceProcess:
+    """``python -m service`` on the Chroma server, serving the ferry document, ready."""
+    service = ServiceProcess(
+        http_env(server, collection, tmp_path / "svc"), tmp_path / "svc.log"
+    ).start()
+    service.wait_healthy()
+    added = httpx.post(
+        f"{service.url}/documents", json={"source": FERRY_SOURCE, "text": FERRY_TEXT}, timeout=60
+    )
+    assert added.status_code == 201, added.text
+    assert httpx.get(f"{service.url}/ready", timeout=10).status_code == 200
+    return service
+
+
+def answers_the_ferry(service: ServiceProcess) -> bool:
+    r = httpx.post(f"{service.url}/ask", json={"question": FERRY_QUESTION}, timeout=30)
+    return r.status_code == 200 and cites(r.json(), FERRY_SOURCE)

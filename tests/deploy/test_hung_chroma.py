@@ -13,12 +13,9 @@ import pytest
 
 from .support import (
     FERRY_QUESTION,
-    FERRY_SOURCE,
-    FERRY_TEXT,
     ChromaServer,
-    ServiceProcess,
-    cites,
-    http_env,
+    answers_the_ferry,
+    serve_the_ferry,
     wait_for,
 )
 
@@ -55,19 +52,9 @@ def test_a_hung_chroma_never_blocks_the_service(
     tmp_path: Path, own_chroma_server: ChromaServer
 ) -> None:
     server = own_chroma_server
-    service = ServiceProcess(
-        http_env(server, "hang_test", tmp_path / "svc"), tmp_path / "svc.log"
-    ).start()
+    service = serve_the_ferry(tmp_path, server, "hang_test")
     try:
-        service.wait_healthy()
         ask = {"question": FERRY_QUESTION}
-        added = httpx.post(
-            f"{service.url}/documents",
-            json={"source": FERRY_SOURCE, "text": FERRY_TEXT},
-            timeout=60,
-        )
-        assert added.status_code == 201, added.text
-        assert httpx.get(f"{service.url}/ready", timeout=10).status_code == 200
         probe = HealthProbe(service.url)
         probe.start()
         time.sleep(0.5)
@@ -113,11 +100,7 @@ def test_a_hung_chroma_never_blocks_the_service(
             server.resume()
         resumed_at = time.monotonic()
 
-        def answers() -> bool:
-            r = httpx.post(f"{service.url}/ask", json=ask, timeout=30)
-            return r.status_code == 200 and cites(r.json(), FERRY_SOURCE)
-
-        wait_for(answers, timeout_s=10)
+        wait_for(lambda: answers_the_ferry(service), timeout_s=10)
         print(f"recovered {time.monotonic() - resumed_at:.2f} s after SIGCONT")
         assert httpx.get(f"{service.url}/ready", timeout=10).status_code == 200
         probe.done.set()
