@@ -202,6 +202,7 @@ def run() -> int:
     api = Proc([sys.executable, "-m", "service"], env, tmp / "api.log")
     url = f"http://127.0.0.1:{api_port}"
     results: list[tuple[str, list[Window]]] = []
+    notes: list[str] = []
     lost = 0
     try:
         wait_until(
@@ -255,11 +256,14 @@ def run() -> int:
 
             def restart_llm() -> None:
                 llm.start()
-                wait_until(
-                    lambda: httpx.get(f"http://127.0.0.1:{llm_port}/v1/models").is_success,
-                    120,
-                    "llm",
-                )
+                try:  # on a loaded machine the model may take minutes: report, go on
+                    wait_until(
+                        lambda: httpx.get(f"http://127.0.0.1:{llm_port}/v1/models").is_success,
+                        240,
+                        "llm",
+                    )
+                except SystemExit as exc:
+                    notes.append(f"llm killed: {exc} after the restart (after = fallbacks)")
 
             llm_body = {"question": QUESTION, "mode": "llm"}
             # llm answers take seconds here: longer windows, or a window holds none.
@@ -290,6 +294,8 @@ def run() -> int:
     # The watch's own log line (with the URL), not the per-request 503 lines.
     downs = (tmp / "api.log").read_text(errors="replace").count("its heartbeat (http")
     print(f"times the service's heartbeat watch declared Chroma down: {downs}")
+    for note in notes:
+        print(note)
     print(f"documents lost: {lost} (of {len(NEW_DOCS) + 5} written)")
     shutil.rmtree(tmp, ignore_errors=True)
     return 1 if lost else 0
