@@ -10,7 +10,7 @@ CORPUS ?= data/articles
 # The install stamp changes when pyproject.toml does, so a changed dependency list reinstalls.
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml 2>/dev/null | cut -c1-12)
 
-.PHONY: install run index ingest test test-fast lint format bench eval clean help
+.PHONY: install run index ingest test test-fast lint format bench bench-faults eval clean help
 .DEFAULT_GOAL := help
 
 help:
@@ -59,6 +59,11 @@ SCALE ?= 1000 10000
 bench: install
 	$(BIN)/python -m bench
 	$(if $(strip $(SCALE)),$(BIN)/python -m bench --scale $(SCALE))
+
+# Soak under faults (writer process, Chroma killed/hung, LLM server killed): bench/faults.py.
+# The LLM phase needs the local model (make llm-deps); without it, it is skipped and says so.
+bench-faults: install
+	$(BIN)/python -m bench faults
 
 clean:
 	rm -rf $(VENV) data/chroma .pytest_cache .mypy_cache .ruff_cache

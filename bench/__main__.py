@@ -4,6 +4,8 @@ python -m bench                      # seed corpus: /ask latency in-process and 
                                      # req/s at 1/8/32 clients
 python -m bench --scale 1000 10000   # N synthetic articles each (see bench/scale.py)
 
+python -m bench faults               # the soak under faults (bench/faults.py)
+
 Writes ``bench/results/latest.json`` (seed) and ``bench/results/scale.json``. Timings on a
 shared machine are noisy: every figure comes with ``os.getloadavg()``.
 """
@@ -81,10 +83,21 @@ def print_seed(record: dict[str, Any]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument(
+        "what",
+        nargs="?",
+        default="latency",
+        choices=["latency", "faults"],
+        help="`faults`: the soak under faults of bench/faults.py",
+    )
     parser.add_argument("--rounds", type=int, default=5, help="passes over the question list")
     parser.add_argument("--requests", type=int, default=320, help="requests per load level")
     parser.add_argument("--scale", type=int, nargs="*", help="synthetic archive sizes")
     args = parser.parse_args()
+    if args.what == "faults":
+        from bench.faults import run
+
+        raise SystemExit(run())
     RESULTS.mkdir(exist_ok=True)
     if not args.scale:
         record = seed(args.rounds, args.requests)

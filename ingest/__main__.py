@@ -4,6 +4,9 @@ python -m ingest data/articles            # add new, replace changed, keep uncha
 python -m ingest --sync data/articles     # ... and remove documents no longer there
 python -m ingest --remove 000_x.txt       # remove one document
 python -m ingest --check data/articles    # exit 0 if the index is up to date, 3 if not
+
+With the embedded index, a running service owns the folder: the CLI then sends its
+documents through the service's document API (service/index/ownership.py).
 """
 
 from __future__ import annotations
@@ -13,13 +16,19 @@ import logging
 import sys
 from pathlib import Path
 
+import httpx
+
 from ingest.loaders import DocumentError, find_documents
 from ingest.pipeline import Ingester, Summary, content_hash
+from ingest.remote import ServiceWriter, run_remote
 from service.components.embedding_cache import make_cached
 from service.components.embeddings import ingest_threads, make_embedder
+from service.index import ownership
 from service.index.errors import IndexUnavailable
 from service.index.store import IndexStore, make_client
 from service.settings import Settings
+
+WAIT_FOR_INGEST_S = 600.0  # another `python -m ingest` writing the same folder
 
 
 def _ingester(settings: Settings) -> Ingester:
@@ -54,6 +63,45 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     settings = Settings()
+    if settings.chroma.mode != "embedded":
+        return _run_local(args, settings)  # a Chroma server takes writers from anywhere
+    folder = settings.chroma_path
+    try:
+        ownership.acquire(folder, "ingest")
+    except ownership.OwnedElsewhere as exc:
+        if exc.owner is not None and exc.owner.kind == "service" and exc.owner.url:
+            return _run_through_service(args, settings, exc.owner.url)
+        print(f"{exc}; waiting for it to finish", file=sys.stderr)
+        ownership.acquire(folder, "ingest", wait_s=WAIT_FOR_INGEST_S)
+    try:
+        return _run_local(args, settings)
+    finally:
+        ownership.release(folder)
+
+
+def _run_through_service(args: argparse.Namespace, settings: Settings, url: str) -> int:
+    if not args.quiet:
+        print(f"a service owns {settings.chroma_path}: writing through {url}", file=sys.stderr)
+    key = settings.ingest.service_key
+    writer = ServiceWriter(url, key.get_secret_value() if key else None)
+    try:
+        files = find_documents(args.paths, settings.ingest.suffixes)
+        embedder_name = make_embedder(settings.embedding, settings.llm).name  # no model load
+        summary, stale = run_remote(
+            writer, files, args.remove, args.sync, args.check, embedder_name
+        )
+    except (DocumentError, httpx.HTTPError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        writer.close()
+    if summary is None:
+        print("index is stale" if stale else "index is up to date")
+        return 3 if stale else 0
+    return _report(summary)
+
+
+def _run_local(args: argparse.Namespace, settings: Settings) -> int:
     try:
         ingester = _ingester(settings)
         files = find_documents(args.paths, settings.ingest.suffixes)
@@ -71,6 +119,10 @@ def main(argv: list[str] | None = None) -> int:
     except (DocumentError, IndexUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    return _report(summary)
+
+
+def _report(summary: Summary) -> int:
     for outcome in summary.outcomes:
         if outcome.status == "failed":
             print(f"failed: {outcome.source}: {outcome.error}", file=sys.stderr)

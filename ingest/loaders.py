@@ -8,7 +8,8 @@ from pathlib import Path
 from ingest.cleaning import CleanDocument, clean, from_blocks
 from ingest.html import extract_html
 
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ -]{0,199}$")
+SAFE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._ -]{0,199}$"  # also stated in the API schema
+_SAFE_NAME = re.compile(SAFE_NAME_PATTERN)
 
 
 class DocumentError(ValueError):

@@ -16,12 +16,14 @@ from service.documents.documents_service import DocumentsService
 from service.edge import install_edge
 from service.errors import install_error_handlers
 from service.health.health_router import router as health_router
+from service.index import ownership
 from service.index.errors import IndexUnavailable
 from service.middleware import install_middleware
 from service.observability.metrics import Metrics
 from service.observability.metrics_router import router as metrics_router
 from service.observability.observed_ask import ObservedAskService
 from service.openai_compat.openai_router import router as openai_router
+from service.openapi_schema import install_openapi
 from service.settings import Settings
 from service.sources.sources_router import router as sources_router
 from service.widget import widget_router
@@ -33,12 +35,39 @@ carries a citation `[n]` to a file and a sentence number that `GET /sources/{sou
 returns word for word."""
 
 
+WAIT_FOR_INGEST_S = 600.0  # a `python -m ingest` still writing the embedded folder
+
+
+def own_url(settings: Settings) -> str:
+    """Where a process on this machine reaches this service (for `python -m ingest`)."""
+    host = settings.server.host
+    if host in ("0.0.0.0", "", "*"):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{settings.server.port}"
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     container = Container(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        embedded = settings.chroma.mode == "embedded"
+        if embedded:  # this process writes the folder; `python -m ingest` goes through us
+            await run_in_threadpool(
+                ownership.wait_for_owner,
+                settings.chroma_path,
+                "service",
+                own_url(settings),
+                WAIT_FOR_INGEST_S,
+            )
+        if container.watch is not None:
+            container.watch.start()
+
         # Load the embedding model and the index before the first request rather than
         # during it: with several workers, /ready reaches one of them, and the others
         # would otherwise build their snapshot on their first /ask.
@@ -49,8 +78,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             except IndexUnavailable:
                 log.warning("index unavailable at start-up; /ready reports it")
 
-        await run_in_threadpool(warm_up)
-        yield
+        try:
+            await run_in_threadpool(warm_up)
+            yield
+        finally:
+            if container.watch is not None:
+                container.watch.stop()
+            if embedded:
+                ownership.release(settings.chroma_path)
 
     app = FastAPI(
         title="newsqa",
@@ -65,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.ask_service = ObservedAskService(container, metrics)
     app.state.documents_service = DocumentsService(container)
     install_error_handlers(app)
+    install_openapi(app, settings)
     install_edge(app, settings, metrics)  # auth, rate limits, request log: inside the next
     install_middleware(app, settings)
     app.include_router(ask_router)

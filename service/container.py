@@ -13,6 +13,7 @@ from service.components.embeddings import Embedder, make_embedder
 from service.index.corpus import IndexState
 from service.index.errors import IndexUnavailable
 from service.index.store import IndexStore, make_client
+from service.index.watch import ChromaWatch
 from service.retrieval.hybrid import HybridRetriever
 from service.settings import Settings
 
@@ -27,6 +28,8 @@ class Container:
         self.settings = settings
         self._state: IndexState | None = None
         self._lock = threading.Lock()
+        # A Chroma server is watched from a thread of its own (started with the app).
+        self.watch = ChromaWatch(settings.chroma) if settings.chroma.mode == "http" else None
         extractive = ExtractiveAnswerer(settings.answer)
         self.answerers: dict[str, Answerer] = {"extractive": extractive}
         if settings.llm.configured:  # prompts are loaded and checked here, at start-up
@@ -47,10 +50,18 @@ class Container:
         return make_cached(self.embedder, self.settings)
 
     def state(self) -> IndexState:
-        """The index state, connecting to Chroma if not yet connected."""
-        if self._state is not None:
-            return self._state
-        with self._lock:
+        """The index state, connecting to Chroma if not yet connected.
+
+        Never waits long: while the watch says Chroma is down, at once; while another
+        thread connects, at most ``chroma.timeout_s``."""
+        if self.watch is not None and self.watch.down:
+            raise IndexUnavailable(f"Chroma does not answer its heartbeat ({self.watch.reason})")
+        state = self._state
+        if state is not None:
+            return state
+        if not self._lock.acquire(timeout=self.settings.chroma.timeout_s):
+            raise IndexUnavailable("Chroma is being connected to and does not answer yet")
+        try:
             if self._state is None:
                 try:
                     store = IndexStore(
@@ -68,6 +79,8 @@ class Container:
                     self.settings.retrieval.refresh_interval_s,
                 )
             return self._state
+        finally:
+            self._lock.release()
 
     def index_sizes(self) -> tuple[int, int] | None:
         """(documents, sentences) of the snapshot this process holds; no Chroma call."""
@@ -76,9 +89,11 @@ class Container:
         return None if snap is None else (len(snap.documents), len(snap.sentences))
 
     def reset(self) -> None:
-        """Drop the Chroma connection so that the next request reconnects."""
-        with self._lock:
-            self._state = None
+        """Drop the Chroma connection so that the next request reconnects.
+
+        No lock: called on the event loop, which must never wait for a thread that is
+        itself waiting for a hung Chroma (one assignment is atomic)."""
+        self._state = None
 
     def retriever(self) -> HybridRetriever:
         return HybridRetriever(self.state(), self.embedder, self.settings.retrieval)

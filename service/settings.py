@@ -45,8 +45,28 @@ class ServerSettings(BaseModel):
     max_body_bytes: int = Field(
         64 * 1024,
         ge=1024,
-        description="Largest JSON request body accepted on /ask, /ask/stream and "
-        "/v1/chat/completions.",
+        description="Largest request body accepted on every endpoint but /documents "
+        "(`documents.max_request_bytes`), counted while it streams (chunked bodies too).",
+    )
+    body_timeout_s: float = Field(
+        30.0,
+        gt=0,
+        description="Seconds a request body may take to arrive in full, or 408.",
+    )
+    header_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        description="Seconds a connection may take to send a request's headers (the first "
+        "or the next one on a kept-alive connection) before it is closed.",
+    )
+    keep_alive_timeout_s: float = Field(
+        5.0, gt=0, description="Seconds an idle kept-alive connection stays open."
+    )
+    max_concurrent_requests: int = Field(
+        64,
+        ge=1,
+        description="Requests in progress per process (probes not counted); beyond it, "
+        "503 with `Retry-After` at once.",
     )
 
 
@@ -80,7 +100,16 @@ class ChromaSettings(BaseModel):
         description="Collection holding one record per sentence (3-512 characters).",
     )
     timeout_s: float = Field(
-        2.0, gt=0, description="Seconds to wait for the Chroma server before calling it down."
+        1.5,
+        gt=0,
+        description="Seconds one call waits for the Chroma server before calling it down "
+        "(a background heartbeat every 0.25 s notices a hung server sooner).",
+    )
+    write_timeout_s: float = Field(
+        30.0,
+        gt=0,
+        description="Seconds one write (add, upsert, delete) waits for the Chroma server: "
+        "a large upsert on a busy server takes seconds, and reads keep the short timeout.",
     )
 
 
@@ -157,6 +186,12 @@ class IngestSettings(BaseModel):
         le=4096,
         description="Changed documents whose sentences are embedded in one call when "
         "ingesting a folder (full model batches instead of one short batch per article).",
+    )
+    service_key: SecretStr | None = Field(
+        None,
+        description="Admin key `python -m ingest` sends when a running service owns the "
+        "embedded index and the CLI writes through its document API (needed when that "
+        "service has keys).",
     )
     teaser_max_similarity: float = Field(
         0.35,
@@ -310,6 +345,12 @@ class AuthSettings(BaseModel):
     )
     reload_interval_s: float = Field(
         1.0, ge=0, description="How often (seconds) the keys file is checked for changes."
+    )
+    allow_local_writes_without_key: bool = Field(
+        True,
+        description="With no admin key configured, allow document writes and deletes when "
+        "`server.host` is a loopback address (only this machine can connect). Off, or "
+        "bound to any other address: writes need an admin key.",
     )
 
     @field_validator("keys_file", mode="before")

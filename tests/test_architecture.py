@@ -40,9 +40,15 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "service.ratelimit",
             "service.middleware",
             "service.edge",
+            "service.paths",
+            "service.protection",
+            "service.openapi_schema",
         ),
     ),
-    ("app", ("service.app", "service.__main__", "service.config_table", "service")),
+    (
+        "app",
+        ("service.app", "service.__main__", "service.server", "service.config_table", "service"),
+    ),
     ("tools", ("eval", "bench")),
 ]
 

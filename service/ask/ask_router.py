@@ -4,28 +4,40 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from sse_starlette.sse import EventSourceResponse
 
 from service.answering.base import Answer, Turn
 from service.ask.ask_service import AskInput
 from service.deps import AskServiceDep
+from service.errors import UNAVAILABLE_DETAIL
+from service.index.errors import IndexUnavailable
 
 router = APIRouter(tags=["ask"])
 
 
+def _whole_float_to_int(value: object) -> object:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# JSON Schema's "integer" includes 2.0; strict pydantic would refuse it (the schema rules).
+TopK = Annotated[int, Field(ge=1, le=50), BeforeValidator(_whole_float_to_int)]
+
+
 class Message(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     role: Literal["user", "assistant"] = Field(description="Who wrote the message.")
     content: str = Field(description="The message text.")
 
 
 class AskRequest(BaseModel):
+    # strict: `"include_retrieval": 0` is an error, as the schema says, not a silent False.
     model_config = ConfigDict(
         extra="forbid",
+        strict=True,
         json_schema_extra={
             "examples": [
                 {"question": "What did Ushakov say?"},
@@ -43,7 +55,7 @@ class AskRequest(BaseModel):
     history: list[Message] = Field(
         default_factory=list, description="The conversation so far, oldest first."
     )
-    top_k: int | None = Field(None, ge=1, le=50, description="Evidence sentences to consider.")
+    top_k: TopK | None = Field(None, description="Evidence sentences to consider.")
     mode: Literal["extractive", "llm"] | None = Field(
         None, description="Answer mode; default: `llm` when an LLM is configured."
     )
@@ -130,6 +142,11 @@ async def ask_stream(body: AskRequest, service: AskServiceDep) -> EventSourceRes
                     yield {"event": "final", "data": final.model_dump_json(exclude_none=True)}
                 else:
                     yield {"event": "delta", "data": json.dumps({"text": item})}
+        except IndexUnavailable:  # what is down, not where
+            yield {
+                "event": "error",
+                "data": json.dumps({"error": "index_unavailable", "detail": UNAVAILABLE_DETAIL}),
+            }
         except Exception as exc:  # the stream has started: report in-band, never drop
             code = getattr(exc, "code", "internal_error")
             detail = getattr(exc, "detail", None) or str(exc) or type(exc).__name__

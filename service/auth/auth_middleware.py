@@ -14,24 +14,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from service.auth.keys import KeyRing, Principal
 from service.auth.keys import Scope as KeyScope
 from service.errors import error_body
-
-# Open to anyone: liveness/readiness probes, the widget and its demo page, API docs.
-OPEN_PATHS = frozenset(
-    {"/health", "/ready", "/widget.js", "/demo", "/docs", "/docs/oauth2-redirect", "/redoc"}
-)
-OPEN_PATHS_WITH_OPENAPI = OPEN_PATHS | {"/openapi.json"}
-ADMIN_PREFIXES = ("/documents",)
+from service.paths import access_of
 
 
 def required_scope(path: str, metrics_public: bool) -> KeyScope | None:
-    """The scope a path needs, or None when it is open."""
-    if path in OPEN_PATHS_WITH_OPENAPI:
-        return None
-    if path == "/metrics":
-        return None if metrics_public else "admin"
-    if any(path == p or path.startswith(p + "/") for p in ADMIN_PREFIXES):
-        return "admin"
-    return "read"
+    """The scope a path needs, or None when it is open (the lists: ``service.paths``)."""
+    access = access_of(path, metrics_public)
+    return None if access == "open" else access
 
 
 def bearer_key(header: str | None) -> str | None:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from ingest.loaders import SAFE_NAME_PATTERN
 from service.documents.documents_service import DocumentsService
 from service.errors import ApiError
 from service.index.store import DocumentEntry
@@ -46,7 +47,11 @@ class DocumentIn(BaseModel):
             "examples": [{"source": "005_memo.txt", "text": "Title\n\nFirst sentence. Second."}]
         },
     )
-    source: str = Field(description="File name the citations will carry, e.g. `005_memo.txt`.")
+    source: str = Field(
+        pattern=SAFE_NAME_PATTERN,
+        description="File name the citations will carry, e.g. `005_memo.txt` (a plain file "
+        "name: no folders, no `..`, a suffix from `ingest.suffixes`).",
+    )
     text: str = Field(description="The document's text (UTF-8).")
 
 
@@ -119,10 +124,14 @@ async def _from_multipart(
         await form.close()
 
 
-def _from_json(body: bytes) -> tuple[str, bytes]:
+def _from_json(body: bytes, service: DocumentsService) -> tuple[str, bytes]:
     try:
         doc = DocumentIn.model_validate_json(body)
     except ValidationError as exc:
+        for e in exc.errors():
+            if e["loc"] == ("source",) and e["type"] == "string_pattern_mismatch":
+                service.check_name(str(e["input"]))  # as for an upload's name: 400
+
         problems = [
             f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()
         ]
@@ -170,7 +179,7 @@ async def add_document(
         raise ApiError(415, "send multipart/form-data (a `file` field) or application/json")
     body = await read_capped(request, service.settings.documents.max_request_bytes)
     if media == "application/json":
-        source, data = _from_json(body)
+        source, data = _from_json(body, service)
     else:
         source, data = await _from_multipart(request, body, service)
     outcome, entry = await run_in_threadpool(service.put, source, data)

@@ -27,14 +27,19 @@ class DocumentsService:
         self._write_lock = threading.Lock()
 
     # -- checks that need no index --------------------------------------------------------
-    def check_name(self, source: str) -> str:
-        """400 for a name that is not a plain file name; 415 for a type not indexed."""
+    def check_name(self, source: str, writing: bool = True) -> str:
+        """On a write: 400 for a name that is not a plain file name, 415 for a type not
+        indexed. On a read or delete, 404 for both: no such document can exist."""
         suffix = Path(source).suffix.lower()
         try:  # with its own suffix allowed, only the name itself can fail
             validate_source_name(source, [suffix] if suffix else [""])
         except DocumentError as exc:
+            if not writing:
+                raise ApiError(404, f"unknown document {source!r}") from exc
             raise ApiError(400, str(exc), "invalid_source") from exc
         if suffix not in self.settings.ingest.suffixes:
+            if not writing:
+                raise ApiError(404, f"unknown document {source!r}")
             raise ApiError(
                 415,
                 f"unsupported file type {suffix or '(none)'!r} for {source!r}: accepted are "
@@ -91,7 +96,7 @@ class DocumentsService:
         return outcome, entry
 
     def delete(self, source: str) -> Outcome:
-        self.check_name(source)
+        self.check_name(source, writing=False)
         with self._write_lock:
             ingester = self._ingester()
             try:
@@ -112,7 +117,7 @@ class DocumentsService:
         return [docs[s] for s in sorted(docs)]
 
     def get(self, source: str) -> DocumentEntry:
-        self.check_name(source)
+        self.check_name(source, writing=False)
         entry = self.container.state().store.document(source)
         if entry is None:
             raise ApiError(404, f"unknown document {source!r}")

@@ -8,10 +8,16 @@ a request's wait bounded:
 - before the client is built (its constructor makes requests of its own), the server's
   heartbeat is checked with the timeout, so a dead server is reported at once;
 - once built, the client's session gets the timeout for every later call.
+
+Reads (get, query, heartbeat) wait ``chroma.timeout_s``, short, so that a request caught
+by a hang gives up quickly; writes (add, upsert, update, delete) wait
+``chroma.write_timeout_s``: a large upsert on a busy server legitimately takes seconds, and
+giving up on it half-way only makes the writer retry it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -35,6 +41,23 @@ def server_url(chroma: ChromaSettings) -> str:
 def timeout_of(chroma: ChromaSettings) -> httpx.Timeout:
     """Connecting must be quick; a read may take the whole budget."""
     return httpx.Timeout(chroma.timeout_s, connect=min(chroma.timeout_s, 1.0))
+
+
+WRITE_OPERATIONS = ("/add", "/upsert", "/update", "/delete")
+
+
+def _patient_writes(chroma: ChromaSettings) -> Callable[[httpx.Request], None]:
+    """An httpx request hook: writes get the write timeout (the transport reads the
+    timeout from the request's extensions, after the hooks have run)."""
+    write_timeout = httpx.Timeout(chroma.write_timeout_s, connect=min(chroma.timeout_s, 1.0))
+
+    def hook(request: httpx.Request) -> None:
+        if request.method in {"POST", "PUT", "DELETE"} and request.url.path.endswith(
+            WRITE_OPERATIONS
+        ):
+            request.extensions["timeout"] = write_timeout.as_dict()
+
+    return hook
 
 
 def check_heartbeat(chroma: ChromaSettings) -> None:
@@ -69,4 +92,5 @@ def make_http_client(chroma: ChromaSettings, client_settings: ChromaClientSettin
     if session is None:  # a chromadb upgrade moved it: fail loudly rather than hang later
         raise RuntimeError("cannot set a timeout on chromadb's HTTP client; check its version")
     session.timeout = timeout_of(chroma)
+    session.event_hooks["request"].append(_patient_writes(chroma))
     return client

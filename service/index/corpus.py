@@ -160,7 +160,15 @@ def _load(
 
 
 class IndexState:
-    """Hands out the current snapshot; checks Chroma for changes at most every interval."""
+    """Hands out the current snapshot at once; a new one is built beside it and swapped in.
+
+    Requests never wait for a rebuild (only the very first build of a process, when there
+    is nothing to answer from): when the last check of Chroma's manifest is older than the
+    refresh interval, a request starts a refresh in a background thread and is answered
+    from the snapshot held now. The refresh builds the new snapshot completely, then swaps
+    it in with one assignment, so a reader sees the old snapshot or the new one, never a
+    mix. A failed refresh (Chroma down) keeps the previous snapshot.
+    """
 
     def __init__(self, store: IndexStore, name_similarity: float, refresh_interval_s: float):
         self.store = store
@@ -168,38 +176,56 @@ class IndexState:
         self.refresh_interval_s = refresh_interval_s
         self._snapshot: CorpusSnapshot | None = None
         self._checked_at = 0.0
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # one build at a time
+        self._refreshing = threading.Event()  # set while a background refresh runs
+        self._lock_for_flag = threading.Lock()
 
     def snapshot(self, force: bool = False) -> CorpusSnapshot:
-        now = time.monotonic()
         current = self._snapshot
-        if current is not None and not force and now - self._checked_at < self.refresh_interval_s:
-            return current
+        if current is None or force:
+            return self.refresh()
+        if time.monotonic() - self._checked_at >= self.refresh_interval_s:
+            self._refresh_in_background()
+        return current
+
+    def refresh(self) -> CorpusSnapshot:
+        """Check the manifest and rebuild if it moved, in the caller's thread."""
         with self._lock:
-            if (
-                self._snapshot is not None
-                and not force
-                and now - self._checked_at < (self.refresh_interval_s)
-            ):
-                return self._snapshot
             fingerprint = self.store.fingerprint()
-            if self._snapshot is None or fingerprint != self._snapshot.fingerprint:
+            current = self._snapshot
+            if current is None or fingerprint != current.fingerprint:
                 started = time.perf_counter()
-                self._snapshot = CorpusSnapshot.build(
-                    self.store, self.name_similarity, previous=self._snapshot
-                )
+                current = CorpusSnapshot.build(self.store, self.name_similarity, previous=current)
+                self._snapshot = current  # the swap
                 log.info(
                     "index snapshot: %d documents, %d sentences (%.0f ms)",
-                    len(self._snapshot.documents),
-                    len(self._snapshot.sentences),
+                    len(current.documents),
+                    len(current.sentences),
                     (time.perf_counter() - started) * 1000,
                 )
             self._checked_at = time.monotonic()
-            return self._snapshot
+            return current
+
+    def _refresh_in_background(self) -> None:
+        with self._lock_for_flag:
+            if self._refreshing.is_set():
+                return
+            self._refreshing.set()
+        threading.Thread(target=self._background_refresh, name="index-refresh", daemon=True).start()
+
+    def _background_refresh(self) -> None:
+        try:
+            self.refresh()
+        except Exception as exc:  # Chroma down or hung: keep serving what we have
+            log.warning("index refresh failed; serving the previous snapshot: %s", exc)
+            self._checked_at = time.monotonic()
+        finally:
+            self._refreshing.clear()
 
     def invalidate(self) -> None:
-        """Make the next call look at Chroma (after this process changed the index)."""
-        self._checked_at = 0.0
+        """After this process changed the index: rebuild now, in the writer's thread, so
+        that its next read sees its write (readers keep the old snapshot meanwhile)."""
+        self.refresh()
 
     @property
     def current(self) -> CorpusSnapshot | None:

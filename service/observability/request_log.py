@@ -17,12 +17,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.answering.base import Answer
 from service.observability.metrics import Metrics
+from service.paths import is_quiet
 
 log = logging.getLogger("newsqa.request")
 
 _record: ContextVar[dict[str, Any] | None] = ContextVar("newsqa_request_record", default=None)
-# Probes and scrapes that succeed are logged at DEBUG: they would drown everything else.
-QUIET_PATHS = frozenset({"/health", "/ready", "/metrics"})
 
 
 def note(**fields: Any) -> None:
@@ -96,7 +95,7 @@ class RequestLogMiddleware:
             "key": getattr(principal, "name", None),
         }
         fields.update({k: v for k, v in record.items() if v is not None})
-        quiet = scope["path"] in QUIET_PATHS and status < 400
+        quiet = is_quiet(scope["path"]) and status < 400
         log.log(
             logging.DEBUG if quiet else logging.INFO,
             "%s %s %d %.1fms",

@@ -40,7 +40,7 @@ MODELS: dict[str, Literal["extractive", "llm"] | None] = {
 
 
 class ChatMessage(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", strict=True)
     role: Literal["system", "developer", "user", "assistant", "tool"]
     content: str | list[dict[str, Any]] | None = None
 
@@ -55,6 +55,7 @@ class ChatCompletionRequest(BaseModel):
     # configures its own model, and extractive answers have none.
     model_config = ConfigDict(
         extra="allow",
+        strict=True,
         json_schema_extra={
             "examples": [
                 {
@@ -99,7 +100,17 @@ async def models() -> dict[str, Any]:
     }
 
 
-@router.post("/v1/chat/completions", response_model=None)
+@router.post(
+    "/v1/chat/completions",
+    response_model=None,
+    responses={
+        200: {
+            "description": "A chat completion, or with `stream: true` its chunks as "
+            "Server-Sent Events",
+            "content": {"application/json": {}, "text/event-stream": {}},
+        }
+    },
+)
 async def chat_completions(
     body: ChatCompletionRequest, service: AskServiceDep
 ) -> dict[str, Any] | EventSourceResponse:

@@ -19,9 +19,8 @@ from limits.strategies import MovingWindowRateLimiter
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.errors import error_body
+from service.paths import is_rate_limited
 from service.settings import RateLimitSettings
-
-LIMITED_PATHS = frozenset({"/ask", "/ask/stream", "/v1/chat/completions"})
 
 
 class RateLimiter:
@@ -58,11 +57,7 @@ class RateLimitMiddleware:
         self.limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or scope["path"] not in LIMITED_PATHS
-            or (scope["method"] != "POST")
-        ):
+        if scope["type"] != "http" or not is_rate_limited(scope["path"], scope["method"]):
             await self.app(scope, receive, send)
             return
         request = Request(scope)

@@ -45,6 +45,25 @@ FERRY_TEXT = (
 FERRY_QUESTION = "When will the Saaremaa Spirit ferry begin service?"
 
 
+def cites(answer: dict[str, Any], source: str) -> bool:
+    return not answer.get("refused") and any(c["source"] == source for c in answer["citations"])
+
+
+def wait_for(check: Any, timeout_s: float, interval_s: float = 0.2) -> float:
+    """Seconds until ``check()`` is true; fails after ``timeout_s``."""
+    started = time.monotonic()
+    last: Any = None
+    while time.monotonic() - started < timeout_s:
+        try:
+            last = check()
+            if last is True:
+                return time.monotonic() - started
+        except httpx.HTTPError as exc:
+            last = exc
+        time.sleep(interval_s)
+    pytest.fail(f"not true after {timeout_s}s (last: {last!r})")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -249,3 +268,61 @@ def http_env(server: ChromaServer, collection: str, data_dir: Path) -> dict[str,
 def corpus_copy(dest: Path) -> Path:
     shutil.copytree(CORPUS, dest)
     return dest
+
+
+class LiveServer:
+    """The app under the real uvicorn configuration (``service.server``), in a thread of
+    this process on a free loopback port: raw sockets can talk to it, and it shares the
+    session's loaded model."""
+
+    def __init__(self, app: FastAPI, settings: Settings) -> None:
+        import threading
+
+        import uvicorn
+
+        from service.server import uvicorn_config
+
+        self.port = free_port()
+        config = uvicorn_config(app, settings.server)
+        config.host, config.port = "127.0.0.1", self.port
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 60
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                pytest.fail("uvicorn did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+    def connect(self) -> socket.socket:
+        return socket.create_connection(("127.0.0.1", self.port), timeout=10)
+
+
+def serve_the_ferry(tmp_path: Path, server: ChromaServer, collection: str) -> ServiceProcess:
+    """``python -m service`` on the Chroma server, serving the ferry document, ready."""
+    service = ServiceProcess(
+        http_env(server, collection, tmp_path / "svc"), tmp_path / "svc.log"
+    ).start()
+    service.wait_healthy()
+    added = httpx.post(
+        f"{service.url}/documents", json={"source": FERRY_SOURCE, "text": FERRY_TEXT}, timeout=60
+    )
+    assert added.status_code == 201, added.text
+    assert httpx.get(f"{service.url}/ready", timeout=10).status_code == 200
+    return service
+
+
+def answers_the_ferry(service: ServiceProcess) -> bool:
+    r = httpx.post(f"{service.url}/ask", json={"question": FERRY_QUESTION}, timeout=30)
+    return r.status_code == 200 and cites(r.json(), FERRY_SOURCE)

@@ -24,35 +24,20 @@ from .support import (
     FERRY_TEXT,
     ChromaServer,
     ServiceProcess,
+    answers_the_ferry,
+    cites,
     http_env,
     http_settings,
     make_app,
     run_ingest,
+    serve_the_ferry,
+    wait_for,
 )
 
 pytestmark = [pytest.mark.chroma_server, pytest.mark.slow]
 
 # What "within a second or two" means here: Chroma's timeout (2 s) plus a margin.
 UNAVAILABLE_WITHIN_S = 3.5
-
-
-def cites(answer: dict[str, Any], source: str) -> bool:
-    return not answer.get("refused") and any(c["source"] == source for c in answer["citations"])
-
-
-def wait_for(check: Any, timeout_s: float, interval_s: float = 0.2) -> float:
-    """Seconds until ``check()`` is true; fails after ``timeout_s``."""
-    started = time.monotonic()
-    last: Any = None
-    while time.monotonic() - started < timeout_s:
-        try:
-            last = check()
-            if last is True:
-                return time.monotonic() - started
-        except httpx.HTTPError as exc:
-            last = exc
-        time.sleep(interval_s)
-    pytest.fail(f"not true after {timeout_s}s (last: {last!r})")
 
 
 @pytest.fixture()
@@ -150,19 +135,9 @@ def test_chroma_down_gives_fast_503_and_the_service_recovers_by_itself(
     tmp_path: Path, own_chroma_server: ChromaServer
 ) -> None:
     server = own_chroma_server
-    service = ServiceProcess(
-        http_env(server, "outage_test", tmp_path / "svc"), tmp_path / "svc.log"
-    ).start()
+    service = serve_the_ferry(tmp_path, server, "outage_test")
     try:
-        service.wait_healthy()
         ask = {"question": FERRY_QUESTION}
-        added = httpx.post(
-            f"{service.url}/documents",
-            json={"source": FERRY_SOURCE, "text": FERRY_TEXT},
-            timeout=60,
-        )
-        assert added.status_code == 201
-        assert httpx.get(f"{service.url}/ready", timeout=10).status_code == 200
 
         # 1) The server is stopped (a crash, a restart): refused connections.
         server.stop()
@@ -186,8 +161,7 @@ def test_chroma_down_gives_fast_503_and_the_service_recovers_by_itself(
         back_at = time.monotonic()
 
         def answers() -> bool:
-            r = httpx.post(f"{service.url}/ask", timeout=30, json=ask)
-            return r.status_code == 200 and cites(r.json(), FERRY_SOURCE)
+            return answers_the_ferry(service)
 
         wait_for(answers, timeout_s=20)
         print(f"recovered {time.monotonic() - back_at:.2f} s after Chroma answered again")

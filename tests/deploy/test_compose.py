@@ -38,6 +38,7 @@ from .support import CORPUS, ROOT, ChromaServer, ServiceProcess, free_port, run_
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 LLM_URL = "http://llm:8080/v1"
+CORPUS_FIRST = sorted(p.name for p in CORPUS.glob("*.txt"))[0]
 
 # Variables without the NEWSQA_ prefix: who reads each (a file of ours, or a library's).
 EXTERNAL_VARS: dict[str, Path | str] = {
@@ -101,7 +102,24 @@ def option(command: list[str], flag: str) -> str:
 def container_ports(service: dict[str, Any]) -> set[int]:
     out = set()
     for p in service.get("ports", []):
-        out.add(int(p["target"]) if isinstance(p, dict) else int(str(p).rsplit(":", 1)[-1]))
+        out.add(int(p["target"]) if isinstance(p, dict) else int(_port_parts(p)[-1]))
+    return out
+
+
+def _port_parts(spec: object) -> list[str]:
+    """``[host_ip:]published:target[/proto]`` (compose v1 prints the short form)."""
+    return str(spec).split("/")[0].split(":")
+
+
+def published_hosts(service: dict[str, Any]) -> set[str]:
+    """Host interfaces the service's ports are published on ("0.0.0.0": all of them)."""
+    out = set()
+    for p in service.get("ports", []):
+        if isinstance(p, dict):
+            out.add(p.get("host_ip") or "0.0.0.0")
+        else:
+            parts = _port_parts(p)
+            out.add(parts[0] if len(parts) == 3 else "0.0.0.0")
     return out
 
 
@@ -115,7 +133,7 @@ def test_compose_accepts_the_file_and_names_the_services() -> None:
     services = compose_config("llm")["services"]
     # (`docker-compose` v1 lists profiled services even when their profile is off.)
     always = {name for name, svc in services.items() if not svc.get("profiles")}
-    assert always == {"chroma", "ingest", "api"}
+    assert always == {"keys", "chroma", "ingest", "api"}
     assert services["llm"]["profiles"] == ["llm"]
 
 
@@ -138,10 +156,29 @@ def test_chroma_is_the_official_image_with_a_volume_and_a_healthcheck() -> None:
 def test_api_waits_for_chroma_health_and_the_one_shot_ingest() -> None:
     services = compose_config()["services"]
     depends = services["api"]["depends_on"]
+    assert depends["keys"]["condition"] == "service_completed_successfully"
     assert depends["chroma"]["condition"] == "service_healthy"
     assert depends["ingest"]["condition"] == "service_completed_successfully"
     assert services["ingest"]["depends_on"]["chroma"]["condition"] == "service_healthy"
     assert services["ingest"].get("restart", "no") == "no"
+
+
+def test_the_api_never_runs_keyless_nor_on_every_interface_by_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    services = compose_config()["services"]
+    api = settings_from(env_of(services["api"]), monkeypatch)
+    keys_cmd = services["keys"]["command"]
+    assert keys_cmd[:4] == ["python", "-m", "service.auth", "init"]
+    assert api.auth.keys_file is not None and str(api.auth.keys_file) == keys_cmd[4]
+    mounted = {  # the keys service writes where the api reads
+        v["target"] if isinstance(v, dict) else v.split(":")[1]
+        for name in ("keys", "api")
+        for v in services[name]["volumes"]
+    }
+    assert str(api.auth.keys_file.parent) in mounted
+    wide = compose_config(NEWSQA_PUBLISH_HOST="0.0.0.0")["services"]["api"]
+    assert published_hosts(wide) == {"0.0.0.0"}  # the operator's choice, keys still on
 
 
 # -- variables, ports, commands ------------------------------------------------------------
@@ -170,10 +207,11 @@ def test_api_and_ingest_settings_validate_and_point_at_the_chroma_service(
         assert s.chroma.mode == "http"
         assert s.chroma.host in services, f"{name}: Chroma host is not a compose service"
         assert s.chroma.port == chroma_port
-        assert s.auth.keys_file is None and s.answer_mode == "extractive"
+        assert s.answer_mode == "extractive"
     api = settings_from(env_of(services["api"]), monkeypatch)
     assert api.server.host == "0.0.0.0"
     assert container_ports(services["api"]) == {api.server.port}
+    assert published_hosts(services["api"]) == {"127.0.0.1"}
     assert f":{api.server.port}/health" in healthcheck_text(services["api"])
     dockerfile = DOCKERFILE.read_text()
     assert f"EXPOSE {api.server.port}" in dockerfile
@@ -293,7 +331,20 @@ def _ingest_then_serve(
     assert done.returncode == 0, done.stderr
     assert "5 added" in done.stdout
 
-    api_env = {**env_of(services["api"]), **local}
+    keys_cmd = services["keys"]["command"]
+    keys_file = tmp_path / "keys" / "keys.txt"
+    made = subprocess.run(
+        [sys.executable, *keys_cmd[1:4], str(keys_file)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert made.returncode == 0, made.stderr
+    keys = dict(re.findall(r"new (\w+) key .*: (\S+)", made.stdout))
+    assert set(keys) == {"admin", "reader"} and keys["reader"] not in keys_file.read_text()
+
+    api_env = {**env_of(services["api"]), **local, "NEWSQA_AUTH__KEYS_FILE": str(keys_file)}
     api = ServiceProcess(api_env, tmp_path / "api.log")
     api.env["NEWSQA_SERVER__HOST"] = "127.0.0.1"  # loopback only on this machine
     api.env["NEWSQA_SERVER__PORT"] = str(api.port)
@@ -310,16 +361,19 @@ def _ingest_then_serve(
             for a in check[1:]
         ]
         assert subprocess.run(probe, timeout=10).returncode == 0
-        answer = httpx.post(
-            api.url + "/ask", json={"question": "What did Ushakov say?"}, timeout=30
-        )
+        question = {"question": "What did Ushakov say?"}
+        assert httpx.post(api.url + "/ask", json=question, timeout=30).status_code == 401
+        reader = {"Authorization": f"Bearer {keys['reader']}"}
+        answer = httpx.post(api.url + "/ask", json=question, headers=reader, timeout=30)
         assert answer.status_code == 200 and answer.json()["citations"]
+        gone = httpx.delete(api.url + f"/documents/{CORPUS_FIRST}", headers=reader, timeout=30)
+        assert gone.status_code == 403
     finally:
         api.stop()
     # Compose asks for JSON logs: every line the process wrote is one JSON object.
     lines = [line for line in api.log.read_text().splitlines() if line.strip()]
     records = [json.loads(line) for line in lines]
-    asked = [r for r in records if r.get("path") == "/ask"]
+    asked = [r for r in records if r.get("path") == "/ask" and r.get("status") != 401]
     assert asked and asked[0]["status"] == 200 and "retrieve" in asked[0]["stages_ms"]
 
 
