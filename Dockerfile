@@ -39,7 +39,9 @@ COPY prompts ./prompts
 COPY data/articles ./data/articles
 # Fail the build, not the first request, if the model cannot be loaded offline.
 RUN python -c "from service.settings import Settings; from service.components.embeddings import make_embedder; s = Settings(); print(make_embedder(s.embedding, s.llm).embed(['ok']).shape)"
-RUN mkdir -p /data && chown newsqa:newsqa /data
+# The service user owns its data folder and the keys folder (compose's `keys` volume is
+# filled from here on first use, so the non-root `keys` service can write the keys file).
+RUN mkdir -p /data /etc/newsqa/keys && chown newsqa:newsqa /data /etc/newsqa/keys
 USER newsqa
 ENV NEWSQA_SERVER__HOST=0.0.0.0 \
     NEWSQA_SERVER__PORT=8000 \

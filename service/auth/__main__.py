@@ -51,8 +51,17 @@ def init_keys_file(path: Path) -> int:
     lines = [
         f"{name} {'admin' if name == 'admin' else 'read'} {digest(k)}" for name, k in keys.items()
     ]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.unlink(missing_ok=True)  # an empty file left by an interrupted first start
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+    except PermissionError:
+        print(
+            f"cannot create {path}: its folder is not writable by this user (uid {os.getuid()}); "
+            "with docker compose, use the default `keys` volume or a host folder this uid owns",
+            file=sys.stderr,
+        )
+        return 1
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write("\n".join(lines) + "\n")
     # Shown once (`docker compose logs keys`); only digests are stored.

@@ -177,6 +177,15 @@ def test_the_api_never_runs_keyless_nor_on_every_interface_by_default(
         for v in services[name]["volumes"]
     }
     assert str(api.auth.keys_file.parent) in mounted
+    # The keys service runs as the image's unprivileged user, so by default it writes a
+    # named volume, which Docker fills from the image's folder of the same path (owned by
+    # that user, see the Dockerfile test), not a host folder that uid may not write.
+    config = compose_config()
+    keys_mount = next(
+        v for v in config["services"]["keys"]["volumes"] if str(api.auth.keys_file.parent) in str(v)
+    )
+    source = keys_mount["source"] if isinstance(keys_mount, dict) else keys_mount.split(":")[0]
+    assert source in config["volumes"], keys_mount
     wide = compose_config(NEWSQA_PUBLISH_HOST="0.0.0.0")["services"]["api"]
     assert published_hosts(wide) == {"0.0.0.0"}  # the operator's choice, keys still on
 
@@ -294,6 +303,9 @@ def test_dockerfile_is_slim_non_root_cached_and_offline() -> None:
         if "CMD [" in stage:
             user = re.findall(r"^USER (\S+)", stage, re.M)
             assert user and user[-1] not in ("root", "0"), stage.splitlines()[0]
+    # The folders the service writes (its data, compose's keys volume) belong to that user.
+    owned = re.search(r"^RUN mkdir -p (.+?) && chown newsqa:newsqa (.+)$", text, re.M)
+    assert owned and {"/data", "/etc/newsqa/keys"} <= set(owned.group(2).split())
     for source in re.findall(r"^COPY (\S+) \./", text, re.M):
         assert (ROOT / source).exists(), f"COPY {source}: not in the build context"
     ignored = (ROOT / ".dockerignore").read_text().split()
