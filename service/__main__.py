@@ -8,9 +8,10 @@ through the index's generation marker (``IndexStore.fingerprint``), checked ever
 of one process would share one core (the GIL).
 
 Embedded Chroma is one process's (``service/index/ownership.py``): a folder written by one
-process leaves another's embedded client serving stale ids. So in embedded mode the
-service runs one worker whatever ``server.workers`` says, and says so in its log; several
-workers need ``chroma.mode = "http"`` (docs/deployment.md).
+process leaves another's embedded client serving stale ids. So with several workers on an
+embedded index, this process owns the folder and serves it with Chroma's own server on
+loopback (``service/index/managed_server.py``), and the workers use that server; with one
+worker the service opens the folder in-process, as before (docs/deployment.md).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import os
 
 from fastapi import FastAPI
 
-from service.app import create_app
+from service.app import WAIT_FOR_INGEST_S, create_app, own_url
+from service.index.managed_server import chroma_server_over, point_workers_at
 from service.observability.logs import configure_logging
 from service.server import configure_protocol, serve, serve_workers
 from service.settings import Settings
@@ -45,15 +47,14 @@ def main() -> None:
     settings = Settings()
     configure_logging(settings.observability)
     workers = worker_count(settings)
-    if workers > 1 and settings.chroma.mode == "embedded":
-        log.warning(
-            "serving with 1 worker, not %d: embedded Chroma is one process's; "
-            "run a Chroma server (NEWSQA_CHROMA__MODE=http) to serve from several",
-            workers,
-        )
-        workers = 1
     if workers == 1:
         serve(create_app(settings), settings.server)
+    elif settings.chroma.mode == "embedded":
+        folder = settings.chroma_path
+        with chroma_server_over(folder, own_url(settings), WAIT_FOR_INGEST_S) as port:
+            log.info("%d workers share the embedded index through a Chroma server", workers)
+            point_workers_at(port)
+            serve_workers("service.__main__:worker_app", settings.server, workers)
     else:
         serve_workers("service.__main__:worker_app", settings.server, workers)
 
