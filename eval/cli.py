@@ -275,6 +275,18 @@ def _suites(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def _answer_types(args: argparse.Namespace) -> int:
+    from eval.answer_types import run
+
+    corpora = [c for spec in args.corpus for c in spec.split(",") if c] or ["squad", "news"]
+    bad = set(corpora) - {"squad", "news"}
+    if bad:
+        print(f"unknown corpus {sorted(bad)}: use squad and/or news", file=sys.stderr)
+        return 2
+    print(run(corpora, timing=not args.no_timing))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -346,6 +358,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     suites.add_argument("--no-latest", action="store_true", help="do not update suites.md")
     suites.add_argument("--quiet", action="store_true", help="no progress bars")
     suites.set_defaults(func=_suites)
+
+    types = sub.add_parser(
+        "answer-types", help="NER vs regex answer-type check on the tuning halves"
+    )
+    types.add_argument("--corpus", action="append", default=[], help="squad, news (default: both)")
+    types.add_argument("--no-timing", action="store_true", help="skip the tagger timing")
+    types.set_defaults(func=_answer_types)
 
     args = parser.parse_args(argv)
     return int(args.func(args))

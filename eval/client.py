@@ -103,7 +103,8 @@ class InProcess(AbstractContextManager["InProcess"]):
         s = self.settings
         store = IndexStore(make_client(s), s.chroma.collection, self.embedder.name)
         files = find_documents([s.data.corpus_dir], s.ingest.suffixes)
-        summary = Ingester(store, self.embedder, s.ingest).ingest_paths(files)
+        tagger = self.app.state.container.ingest_tagger
+        summary = Ingester(store, self.embedder, s.ingest, tagger).ingest_paths(files)
         if summary.count("failed"):
             raise RuntimeError(f"indexing the corpus failed: {summary.line()}")
         return summary.line()

@@ -23,6 +23,7 @@ from ingest.pipeline import Ingester, Summary, content_hash
 from ingest.remote import ServiceWriter, run_remote
 from service.components.embedding_cache import make_cached
 from service.components.embeddings import ingest_threads, make_embedder
+from service.components.entity_cache import make_ingest_tagger
 from service.index import ownership
 from service.index.errors import IndexUnavailable
 from service.index.store import IndexStore, make_client
@@ -36,7 +37,9 @@ def _ingester(settings: Settings) -> Ingester:
         settings.embedding, settings.llm, threads=ingest_threads(settings.embedding)
     )
     store = IndexStore(make_client(settings), settings.chroma.collection, embedder.name)
-    return Ingester(store, make_cached(embedder, settings), settings.ingest)
+    return Ingester(
+        store, make_cached(embedder, settings), settings.ingest, make_ingest_tagger(settings)
+    )
 
 
 def is_stale(ingester: Ingester, files: list[Path], sync: bool) -> bool:

@@ -21,13 +21,15 @@ from ingest.sentences import Sentence, split_sentences
 from ingest.teasers import foreign_tail
 from service.components.embeddings import Embedder
 from service.index.store import DocumentEntry, DocumentWrite, IndexStore, StoredSentence
+from service.language.entities import EntityTagger
 from service.language.text import repair_text
 from service.settings import IngestSettings
 
 log = logging.getLogger(__name__)
 
 # Bump when cleaning or segmentation changes, so that `make run` re-indexes old data.
-PIPELINE_VERSION = "6"
+# 7: sentences carry their entity labels (an index without them answers, types unknown).
+PIPELINE_VERSION = "7"
 
 Status = Literal["added", "unchanged", "replaced", "failed", "removed"]
 
@@ -91,12 +93,23 @@ def content_hash(data: bytes, embedder_name: str) -> str:
 
 
 class Ingester:
-    """Turns files into indexed sentences through one :class:`IndexStore`."""
+    """Turns files into indexed sentences through one :class:`IndexStore`.
 
-    def __init__(self, store: IndexStore, embedder: Embedder, settings: IngestSettings) -> None:
+    With a ``tagger``, each written sentence carries its entity labels (one batched NER
+    call per written group); without one, its labels are stored as unknown.
+    """
+
+    def __init__(
+        self,
+        store: IndexStore,
+        embedder: Embedder,
+        settings: IngestSettings,
+        tagger: EntityTagger | None = None,
+    ) -> None:
         self.store = store
         self.embedder = embedder
         self.settings = settings
+        self.tagger = tagger
 
     def _parse(self, source: str, data: bytes) -> tuple[str, Any, list[Sentence]]:
         """Validate, decode, clean and split; raises :class:`DocumentError` on bad input."""
@@ -165,8 +178,17 @@ class Ingester:
             at += n
         return out
 
+    def _entities(self, group: list[PreparedDocument]) -> list[list[frozenset[str] | None]]:
+        """Each sentence's entity labels, from one tagger call for the whole group (the
+        tagger reads repaired text, as the embedder does)."""
+        if self.tagger is None:
+            return [[None] * len(p.sentences) for p in group]
+        found = iter(self.tagger.labels([repair_text(s.text) for p in group for s in p.sentences]))
+        return [[next(found) for _ in p.sentences] for p in group]
+
     def _write(self, group: list[tuple[PreparedDocument, DocumentEntry | None]]) -> list[Outcome]:
         """Write prepared documents to the index in one group (see ``write_documents``)."""
+        entities = self._entities([p for p, _ in group])
         self.store.write_documents(
             [
                 DocumentWrite(
@@ -174,15 +196,15 @@ class Ingester:
                     doc_hash=p.doc_hash,
                     sentences=[
                         StoredSentence(
-                            p.source, s.number, s.text, s.start, s.end, p.title, s.paragraph
+                            p.source, s.number, s.text, s.start, s.end, p.title, s.paragraph, e
                         )
-                        for s in p.sentences
+                        for s, e in zip(p.sentences, labels, strict=True)
                     ],
                     vectors=p.vectors,
                     title=p.title,
                     date=p.date,
                 )
-                for p, _ in group
+                for (p, _), labels in zip(group, entities, strict=True)
             ]
         )
         return [

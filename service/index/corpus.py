@@ -97,6 +97,19 @@ class CorpusSnapshot:
                 out.setdefault(who, []).append(i)
         return out
 
+    @cached_property
+    def entity_labels(self) -> list[frozenset[str] | None]:
+        """Each sentence's entity labels (by position), as the NER tagger found them at
+        ingest; None where unknown (no tagger, or an index written before labels were
+        stored: such an index still answers, without the answer-type check)."""
+        return [s.entities for s in self.sentences]
+
+    def holds_entity(self, i: int, wanted: frozenset[str]) -> bool | None:
+        """Whether sentence ``i`` holds an entity of one of the ``wanted`` labels (e.g.
+        ``expected_labels(question)``); None when its labels are unknown."""
+        labels = self.sentences[i].entities
+        return None if labels is None else not labels.isdisjoint(wanted)
+
     def get(self, source: str, number: int) -> StoredSentence | None:
         i = self.position.get((source, number))
         return None if i is None else self.sentences[i]

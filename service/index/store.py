@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 import numpy as np
 
 from service.index.errors import EmbedderMismatch, IndexUnavailable
+from service.language.entities import decode_labels, encode_labels
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -63,6 +64,9 @@ class StoredSentence:
     end: int
     title: str | None = None
     paragraph: int = 0
+    # Entity labels found by the NER tagger at ingest; None: not known (no tagger, or an
+    # index written before labels were stored).
+    entities: frozenset[str] | None = None
 
 
 def _reads_chroma(fn: Callable[P, R]) -> Callable[P, R]:
@@ -132,6 +136,22 @@ def _entry(source: str, meta: Any) -> DocumentEntry:
         sentences=int(m["sentences"]),
         updated_at=float(m.get("updated_at", 0.0)),
     )
+
+
+def _sentence_metadata(d: DocumentWrite, version: str, s: StoredSentence) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "source": d.source,
+        "version": version,
+        "sentence": s.number,
+        "start": s.start,
+        "end": s.end,
+        "paragraph": s.paragraph,
+        "title": d.title or "",
+        "doc_hash": d.doc_hash,
+    }
+    if s.entities is not None:  # absent = unknown; "" = tagged, no entity found
+        meta["entities"] = encode_labels(s.entities)
+    return meta
 
 
 def sentence_id(source: str, version: str, number: int) -> str:
@@ -247,19 +267,7 @@ class IndexStore:
                     ids=[r[0] for r in part],
                     embeddings=np.stack([r[3] for r in part]).astype(np.float32),
                     documents=[r[2].text for r in part],
-                    metadatas=[
-                        {
-                            "source": d.source,
-                            "version": version,
-                            "sentence": s.number,
-                            "start": s.start,
-                            "end": s.end,
-                            "paragraph": s.paragraph,
-                            "title": d.title or "",
-                            "doc_hash": d.doc_hash,
-                        }
-                        for _, version, s, _, d in part
-                    ],
+                    metadatas=[_sentence_metadata(d, version, s) for _, version, s, _, d in part],
                 )
         except Exception:
             self._delete_where(_any_of([{"source": d.source, "version": d.version} for d in docs]))
@@ -332,6 +340,7 @@ class IndexStore:
                             end=int(m["end"]),  # type: ignore[arg-type]
                             title=entry.title,
                             paragraph=int(m.get("paragraph", 0)),  # type: ignore[arg-type]
+                            entities=decode_labels(m.get("entities")),
                         ),
                         vec,
                     )
