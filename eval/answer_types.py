@@ -125,6 +125,47 @@ def _count(tally: Tally, gold: set[int], others: list[int], match: Any) -> None:
         tally.others_match += bool(verdict)
 
 
+def squad_answer_labels() -> list[str]:
+    """For SQuAD tuning questions, by asked label set: how often the entity the tagger finds
+    over the gold answer span carries an asked label (the mapping's own recall, on answers
+    rather than sentences), and the labels such answers carry most."""
+    from eval.squad import load_articles
+    from service.language.entities import SpacyTagger, expected_labels
+
+    nlp = SpacyTagger().load()
+    asked: dict[str, list[set[str]]] = {}
+    for art in load_articles():
+        if art.part != "squad-tuning":
+            continue
+        ends = [*(s - 2 for s in art.paragraph_starts[1:]), len(art.text)]
+        paragraphs = [art.text[a:b] for a, b in zip(art.paragraph_starts, ends, strict=True)]
+        for doc, qas in zip(nlp.pipe(paragraphs), art.qas, strict=True):
+            for qa in qas:
+                want = expected_labels(qa["question"])
+                if qa.get("is_impossible") or want is None:
+                    continue
+                begin = int(qa["answers"][0]["answer_start"])
+                end = begin + len(qa["answers"][0]["text"])
+                found = {e.label_ for e in doc.ents if e.start_char < end and begin < e.end_char}
+                asked.setdefault(",".join(sorted(want)), []).append(found)
+    lines = [
+        "| asked labels | questions | answer carries an asked label | answer labels (share) |",
+        "|---|---|---|---|",
+    ]
+    for key, answers in sorted(asked.items(), key=lambda kv: -len(kv[1])):
+        labels = set(key.split(","))
+        hit = sum(bool(a & labels) for a in answers) / len(answers)
+        counts: dict[str, int] = {}
+        for a in answers:
+            for label in a or {"none"}:
+                counts[label] = counts.get(label, 0) + 1
+        top = ", ".join(
+            f"{k} {v / len(answers):.2f}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1])
+        )
+        lines.append(f"| {key} | {len(answers)} | {hit:.3f} | {top} |")
+    return lines
+
+
 def time_tagger(texts: list[str], n: int = 2000) -> list[str]:
     """Sentences/s of the NER tagger alone, model loaded, for a few batch/process settings."""
     from service.language.entities import SpacyTagger
@@ -169,6 +210,9 @@ def run(corpora: list[str], timing: bool = True) -> str:
     text += "\n".join(by_label) + "\n"
     if notes:
         text += "\n" + "\n".join(notes) + "\n"
+    if "squad" in corpora:
+        text += "\nSQuAD tuning: labels of the entity over the gold answer span:\n\n"
+        text += "\n".join(squad_answer_labels()) + "\n"
     if timing and texts:
         text += "\n" + "\n".join(time_tagger(texts)) + "\n"
     return text
