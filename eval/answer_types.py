@@ -17,7 +17,6 @@ for choosing, so they must not come from the held-out halves. Also times the tag
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -64,18 +63,14 @@ def _corpus(name: str, tmp: Path) -> tuple[list[Path], Any, str]:
 
 def measure_corpus(name: str, tmp: Path) -> tuple[CorpusResult, list[str]]:
     """Index the corpus in-process (with the configured tagger) and score its tuning half."""
-    from eval.client import InProcess, eval_settings
+    from eval.client import InProcess
     from eval.corpus import from_api
+    from eval.suites import corpus_settings
     from service.language.entities import expected_labels
     from service.language.question import answer_shape
 
     files, make, part = _corpus(name, tmp)
-    corpus = tmp / f"{name}-corpus"
-    corpus.mkdir()
-    for path in files:
-        shutil.copyfile(path, corpus / path.name)
-    settings = eval_settings(tmp / f"{name}-data")
-    settings.data.corpus_dir = corpus
+    settings = corpus_settings(name, files, tmp)
     result = CorpusResult(name)
     with InProcess(settings) as local:
         cases: list[Case]

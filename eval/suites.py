@@ -134,6 +134,17 @@ def _baseline_texts(files: list[Path], folder: Path) -> Path:
     return folder
 
 
+def corpus_settings(name: str, files: list[Path], tmp: Path) -> Any:
+    """Settings for a fresh index of ``files`` (copied into a corpus folder under ``tmp``)."""
+    corpus = tmp / f"{name}-corpus"
+    corpus.mkdir()
+    for path in files:
+        shutil.copyfile(path, corpus / path.name)
+    settings = eval_settings(tmp / f"{name}-data")
+    settings.data.corpus_dir = corpus
+    return settings
+
+
 def run_corpus(
     name: str, files: list[Path], make_cases: CaseMaker, opts: SuiteOptions, tmp: Path
 ) -> dict[str, Any]:
@@ -141,12 +152,7 @@ def run_corpus(
     from eval.baselines import build_baselines
     from eval.runner import run_cases
 
-    corpus = tmp / f"{name}-corpus"
-    corpus.mkdir()
-    for path in files:
-        shutil.copyfile(path, corpus / path.name)
-    settings = eval_settings(tmp / f"{name}-data")
-    settings.data.corpus_dir = corpus
+    settings = corpus_settings(name, files, tmp)
     started = time.perf_counter()
     with InProcess(settings) as local:
         table = from_api(local.client.get_json)

@@ -85,8 +85,13 @@ def encode_labels(labels: frozenset[str]) -> str:
 
 def decode_labels(value: object) -> frozenset[str] | None:
     """The inverse of :func:`encode_labels`; None (unknown) when nothing was stored."""
-    if not isinstance(value, str):
-        return None
+    return _decoded(value) if isinstance(value, str) else None
+
+
+@lru_cache(maxsize=8192)
+def _decoded(value: str) -> frozenset[str]:
+    # Interned: a few hundred label combinations cover millions of sentences, and each
+    # snapshot sentence holds one of these shared sets instead of a copy (~200 bytes each).
     return frozenset(part for part in value.split(",") if part)
 
 
