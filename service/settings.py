@@ -236,21 +236,48 @@ class RetrievalSettings(BaseModel):
     """Hybrid retrieval at sentence granularity."""
 
     top_k: int = Field(8, ge=1, le=50, description="Sentences handed to the answerer.")
-    candidates: int = Field(
-        40, ge=5, le=500, description="Depth of each ranked list (dense, lexical) before fusion."
+    # fusion, dense_share, smoothing and candidates were chosen on the tuning splits only
+    # (SQuAD tuning + outside-news tuning halves, 143 answerable questions) by
+    # `python -m eval retrieval --sweep`: sentence hit@5 .923 (RRF at its best .906; the
+    # previous RRF k=10, weight 1.25, depth 40 over name-folded BM25: .874); see
+    # eval/README.md, "Retrieval alone".
+    fusion: Literal["convex", "rrf"] = Field(
+        "convex",
+        description="How the dense and the BM25 list are fused: `convex` (share-weighted "
+        "sum of cosine and max-normalised BM25, with neighbour smoothing) or `rrf` "
+        "(reciprocal rank fusion: rrf_k, dense_weight, lexical_weight).",
     )
-    # rrf_k and dense_weight were chosen on the tuning splits only (SQuAD tuning articles
-    # and the outside-news tuning pages, 541 questions: sentence hit@5 .806 -> .837 over
-    # k in 1..60, weight 0.5..2, depth 10..200); see eval/README.md, "Suites".
+    candidates: int = Field(
+        10, ge=5, le=500, description="Depth of each ranked list (dense, lexical) before fusion."
+    )
+    dense_share: float = Field(
+        0.7,
+        ge=0,
+        le=1,
+        description="fusion=convex: share of the cosine similarity in the fused score "
+        "(the rest is BM25 divided by the question's best BM25 score).",
+    )
+    smoothing: float = Field(
+        0.1,
+        ge=0,
+        le=1,
+        description="fusion=convex: share of the mean score of a sentence's neighbours "
+        "(same document) added to its own, for each of the two scores.",
+    )
     rrf_k: int = Field(
         10,
         ge=1,
-        description="Reciprocal rank fusion constant (smaller: the top of each list counts more).",
+        description="fusion=rrf: reciprocal rank fusion constant (smaller: the top of each "
+        "list counts more).",
     )
     dense_weight: float = Field(
-        1.25, ge=0, description="Weight of the dense list in fusion (BM25's is lexical_weight)."
+        1.25,
+        ge=0,
+        description="fusion=rrf: weight of the dense list (BM25's is lexical_weight).",
     )
-    lexical_weight: float = Field(1.0, ge=0, description="Weight of the BM25 list in fusion.")
+    lexical_weight: float = Field(
+        1.0, ge=0, description="fusion=rrf: weight of the BM25 list in fusion."
+    )
     neighbours: int = Field(
         1, ge=0, le=5, description="Sentences of context kept on each side of a hit."
     )

@@ -1,11 +1,11 @@
-"""BM25 over sentences (bm25s), with name spellings folded to one token per name."""
+"""BM25 over sentences (bm25s) on the stems of their content words."""
 
 from __future__ import annotations
 
 import bm25s
 import numpy as np
 
-from service.language.keys import content_words, lexical_tokens, word_key
+from service.language.keys import stem_tokens
 from service.language.names import NameIndex
 from service.language.text import repair_text
 
@@ -17,12 +17,10 @@ class LexicalIndex:
     question with sparse-matrix arithmetic in C over the postings of its few terms
     (no per-sentence Python), and building it is cheap once the sentences are tokenised.
     What was expensive was tokenising (mojibake repair, word split, stemming: ~0.3-2 ms a
-    sentence under load), so the case-folded content words of each sentence are kept
-    across rebuilds (``previous``) and only new sentences are tokenised; name folding is
-    applied at build time from those words, because the clusters can change with any
-    new document. SQLite FTS5 or tantivy would persist the postings, but neither can fold
-    a cluster of spellings into one term with one document frequency, which the name
-    matching relies on.
+    sentence under load), so the tokens of each sentence are kept across rebuilds
+    (``previous``) and only new sentences are tokenised. Tokens are
+    :func:`~service.language.keys.stem_tokens` (no name-spelling folding, which cost
+    retrieval quality on the tuning suites; ``names`` is kept for the snapshot's readers).
     """
 
     def __init__(
@@ -30,27 +28,36 @@ class LexicalIndex:
     ) -> None:
         self.names = names
         self.size = len(texts)
-        known = previous._words if previous is not None else {}
-        self._words: dict[str, str] = {}
+        known = previous._tokens if previous is not None else {}
+        self._tokens: dict[str, list[str]] = {}
         corpus = []
         for t in texts:
-            content = known.get(t)
-            if content is None:
-                content = " ".join(content_words(repair_text(t)))
-            self._words[t] = content
-            tokens = [word_key(low, names) for low in content.split()]
-            corpus.append(tokens or ["<empty>"])
+            tokens = known.get(t)
+            if tokens is None:
+                tokens = stem_tokens(repair_text(t)) or ["<empty>"]
+            self._tokens[t] = tokens
+            corpus.append(tokens)
         self._bm25 = bm25s.BM25()
         if corpus:
             self._bm25.index(corpus, show_progress=False)
 
+    def scores(self, question: str) -> np.ndarray:
+        """The BM25 score of every sentence position for ``question`` (zeros: no term)."""
+        tokens = stem_tokens(question)
+        if not tokens or self.size == 0:
+            return np.zeros(self.size, dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(tokens))
+
     def search(self, question: str, n: int) -> list[tuple[int, float]]:
         """(sentence position, BM25 score), best first; only positive scores."""
-        tokens = lexical_tokens(question, self.names, fuzzy=True)
-        if not tokens or self.size == 0:
-            return []
-        scores = np.asarray(self._bm25.get_scores(tokens))
-        # The top n in linear time (argpartition), then only those sorted.
-        top = np.argpartition(-scores, n)[:n] if len(scores) > n else np.arange(len(scores))
-        order = top[np.lexsort((top, -scores[top]))]
-        return [(int(i), float(scores[i])) for i in order if scores[i] > 0]
+        return best(self.scores(question), n)
+
+
+def best(scores: np.ndarray, n: int) -> list[tuple[int, float]]:
+    """The top ``n`` positive scores as (position, score), best first (ties: earlier)."""
+    if not scores.any():
+        return []
+    # The top n in linear time (argpartition), then only those sorted.
+    top = np.argpartition(-scores, n)[:n] if len(scores) > n else np.arange(len(scores))
+    order = top[np.lexsort((top, -scores[top]))]
+    return [(int(i), float(scores[i])) for i in order if scores[i] > 0]

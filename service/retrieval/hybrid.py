@@ -1,5 +1,5 @@
-"""Hybrid retrieval at sentence granularity: Chroma (dense) + BM25 (lexical), fused by RRF
-(``retrieval.fusion``)."""
+"""Hybrid retrieval at sentence granularity: Chroma (dense) + BM25 (lexical), fused by a
+convex combination of their scores or by RRF (``retrieval.fusion``)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import numpy as np
 
 from service.components.embeddings import Embedder
 from service.index.corpus import CorpusSnapshot, IndexState
+from service.index.lexical import best
 from service.index.store import StoredSentence
 from service.retrieval.evidence import Evidence, SentenceRef
-from service.retrieval.fusion import fuse
+from service.retrieval.fusion import Fused, fuse, fuse_scores
 from service.settings import RetrievalSettings
 
 
@@ -42,6 +43,16 @@ class Similarities:
 
 
 @dataclass
+class Candidates:
+    """Each ranked list before fusion, as sentence positions, best first (None: a Chroma
+    hit the snapshot does not hold yet; it keeps its rank)."""
+
+    dense: list[int | None]
+    lexical: list[int]
+    bm25: np.ndarray  # the BM25 score of every sentence position
+
+
+@dataclass
 class Retrieval:
     """Ranked evidence, and what the answerer needs to reason about it."""
 
@@ -63,15 +74,9 @@ class HybridRetriever:
         k = top_k or self.settings.top_k
         depth = max(self.settings.candidates, k)
         qvec = self.embedder.embed([question])[0]
-        dense = self.state.store.query(qvec, depth, snap.documents)
-        lexical = snap.lexical.search(question, depth)
+        cands = self.candidates(question, qvec, snap, depth)
         sims = Similarities(snap.vectors, qvec)
-
-        fused = fuse(
-            [snap.position.get((source, number)) for source, number, _sim in dense],
-            [pos for pos, _score in lexical],
-            self.settings,
-        )
+        fused = self.fuse(cands, sims, snap)
         ranked = fused.top(k)
         evidence = []
         for pos in ranked:
@@ -88,3 +93,42 @@ class HybridRetriever:
                 )
             )
         return Retrieval(evidence, snap, qvec, sims, fused.scores)
+
+    def candidates(
+        self, question: str, qvec: np.ndarray, snap: CorpusSnapshot, depth: int
+    ) -> Candidates:
+        """The dense (Chroma) and lexical (BM25) lists, ``depth`` deep each."""
+        dense = self.state.store.query(qvec, depth, snap.documents)
+        bm25 = snap.lexical.scores(question)
+        return Candidates(
+            [snap.position.get((source, number)) for source, number, _sim in dense],
+            [pos for pos, _score in best(bm25, depth)],
+            bm25,
+        )
+
+    def fuse(self, cands: Candidates, sims: Similarities, snap: CorpusSnapshot) -> Fused:
+        """The configured fusion of the candidates (``retrieval.fusion``)."""
+        match self.settings.fusion:
+            case "convex":
+                return fuse_scores(
+                    cands.dense,
+                    cands.lexical,
+                    sims.__getitem__,
+                    cands.bm25,
+                    lambda pos: adjacent(snap, pos),
+                    self.settings,
+                )
+            case "rrf":
+                return fuse(cands.dense, cands.lexical, self.settings)
+            case other:
+                raise ValueError(f"unknown retrieval.fusion {other!r}")
+
+
+def adjacent(snap: CorpusSnapshot, pos: int) -> list[int]:
+    """The positions just before and after ``pos`` within its document."""
+    source = snap.sentences[pos].source
+    return [
+        p
+        for p in (pos - 1, pos + 1)
+        if 0 <= p < len(snap.sentences) and snap.sentences[p].source == source
+    ]
