@@ -287,6 +287,14 @@ def _answer_types(args: argparse.Namespace) -> int:
     return 0
 
 
+def _retrieval(args: argparse.Namespace) -> int:
+    from eval.retrieval import main as retrieval_main
+
+    corpora = [c for spec in args.corpus for c in spec.split(",") if c] or ["home", "news", "squad"]
+    sample = None if args.squad_full else args.squad_sample
+    return retrieval_main(corpora, sample, args.sweep, progress=not args.quiet)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -365,6 +373,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     types.add_argument("--corpus", action="append", default=[], help="squad, news (default: both)")
     types.add_argument("--no-timing", action="store_true", help="skip the tagger timing")
     types.set_defaults(func=_answer_types)
+
+    ret = sub.add_parser(
+        "retrieval", help="retrieval alone per suite half: hybrid, each half, the baselines"
+    )
+    ret.add_argument(
+        "--corpus", action="append", default=[], help="home, news, squad (default: all three)"
+    )
+    ret.add_argument(
+        "--squad-sample", type=int, default=300, help="SQuAD questions per half (seed 1)"
+    )
+    ret.add_argument("--squad-full", action="store_true", help="all 2,805 SQuAD questions")
+    ret.add_argument(
+        "--sweep", action="store_true", help="also score fusion settings on the tuning halves"
+    )
+    ret.add_argument("--quiet", action="store_true", help="no progress lines")
+    ret.set_defaults(func=_retrieval)
 
     args = parser.parse_args(argv)
     return int(args.func(args))
