@@ -238,9 +238,9 @@ class RetrievalSettings(BaseModel):
     top_k: int = Field(8, ge=1, le=50, description="Sentences handed to the answerer.")
     # fusion, dense_share, smoothing and candidates were chosen on the tuning splits only
     # (SQuAD tuning + outside-news tuning halves, 143 answerable questions) by
-    # `python -m eval retrieval --sweep`: sentence hit@5 .923 (RRF at its best .906; the
-    # previous RRF k=10, weight 1.25, depth 40 over name-folded BM25: .874); see
-    # eval/README.md, "Retrieval alone".
+    # `python -m eval retrieval --sweep`: sentence hit@5 .923 (the best RRF setting ties
+    # on hit@5 with fewer hits at 1 and 3; the previous RRF k=10, weight 1.25, depth 40
+    # over name-folded BM25: .874); see eval/README.md, "Retrieval alone".
     fusion: Literal["convex", "rrf"] = Field(
         "convex",
         description="How the dense and the BM25 list are fused: `convex` (share-weighted "
