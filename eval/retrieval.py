@@ -27,7 +27,6 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -69,34 +68,16 @@ class CorpusRun:
     query_ms: dict[str, float]  # p50 per service method
 
 
-def _corpus(name: str, folder: Path, squad_sample: int | None) -> tuple[list[Path], Any]:
-    from eval.suites import _home, _news, _squad
-
-    if name == "home":
-        return _home()
-    if name == "news":
-        return _news()
-    if name == "squad":
-        return _squad(squad_sample, folder / "squad-docs")
-    raise ValueError(f"unknown corpus {name!r}: use home, news, squad")
-
-
 def collect(name: str, tmp: Path, squad_sample: int | None, progress: bool) -> CorpusRun:
     """Index one corpus and rank every answerable question with every method."""
-    import shutil
-
-    from eval.client import InProcess, eval_settings
+    from eval.client import InProcess
     from eval.corpus import from_api
+    from eval.suites import corpus_of, corpus_settings
     from service.answering.base import Turn
     from service.answering.followup import condense
 
-    files, make_cases = _corpus(name, tmp, squad_sample)
-    corpus = tmp / f"{name}-corpus"
-    corpus.mkdir()
-    for path in files:
-        shutil.copyfile(path, corpus / path.name)
-    settings = eval_settings(tmp / f"{name}-data")
-    settings.data.corpus_dir = corpus
+    files, make_cases = corpus_of(name, squad_sample, tmp)
+    settings = corpus_settings(name, files, tmp)
     started = time.perf_counter()
     with InProcess(settings) as local:
         index_seconds = time.perf_counter() - started

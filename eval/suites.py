@@ -134,6 +134,17 @@ def _baseline_texts(files: list[Path], folder: Path) -> Path:
     return folder
 
 
+def corpus_of(name: str, squad_sample: int | None, tmp: Path) -> tuple[list[Path], CaseMaker]:
+    """A corpus's files and its case maker, by name (home, news, squad)."""
+    if name == "home":
+        return _home()
+    if name == "news":
+        return _news()
+    if name == "squad":
+        return _squad(squad_sample, tmp / "squad-docs")
+    raise ValueError(f"unknown corpus {name!r}: use home, news, squad, html")
+
+
 def corpus_settings(name: str, files: list[Path], tmp: Path) -> Any:
     """Settings for a fresh index of ``files`` (copied into a corpus folder under ``tmp``)."""
     corpus = tmp / f"{name}-corpus"
@@ -185,13 +196,6 @@ def run_suites(opts: SuiteOptions) -> dict[str, Any]:
             if name == "html":
                 out["html"] = run_html_benchmark()
                 continue
-            if name == "home":
-                files, make = _home()
-            elif name == "news":
-                files, make = _news()
-            elif name == "squad":
-                files, make = _squad(opts.squad_sample, tmp / "squad-docs")
-            else:
-                raise ValueError(f"unknown corpus {name!r}: use home, news, squad, html")
+            files, make = corpus_of(name, opts.squad_sample, tmp)
             out["corpora"][name] = run_corpus(name, files, make, opts, tmp)
     return out
