@@ -288,11 +288,14 @@ def _answer_types(args: argparse.Namespace) -> int:
 
 
 def _retrieval(args: argparse.Namespace) -> int:
-    from eval.retrieval import main as retrieval_main
+    from eval.retrieval import run
+    from eval.retrieval_sweep import sweep
 
     corpora = [c for spec in args.corpus for c in spec.split(",") if c] or ["home", "news", "squad"]
-    sample = None if args.squad_full else args.squad_sample
-    return retrieval_main(corpora, sample, args.sweep, progress=not args.quiet)
+    runs = run(corpora, None if args.squad_full else args.squad_sample, not args.quiet)
+    if args.sweep:
+        print(sweep(runs))
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

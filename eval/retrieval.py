@@ -160,18 +160,15 @@ def table(runs: Sequence[CorpusRun], methods: Sequence[str] = METHODS) -> str:
     return "\n".join(lines)
 
 
-def main(corpora: Sequence[str], squad_sample: int | None, sweep: bool, progress: bool) -> int:
+def run(corpora: Sequence[str], squad_sample: int | None, progress: bool) -> list[CorpusRun]:
+    """Index and rank every corpus; print the table and each corpus's size and speed."""
     with tempfile.TemporaryDirectory(prefix="newsqa-retrieval-") as name:
         tmp = Path(name)
         runs = [collect(c, tmp, squad_sample, progress) for c in corpora]
     print(table(runs))
-    for run in runs:
+    for r in runs:
         print(
-            f"{run.name}: {len(run.keys)} sentences, indexed in {run.index_seconds:.1f} s, "
-            f"hybrid retrieve p50 {run.query_ms['hybrid']:.1f} ms"
+            f"{r.name}: {len(r.keys)} sentences, indexed in {r.index_seconds:.1f} s, "
+            f"hybrid retrieve p50 {r.query_ms['hybrid']:.1f} ms"
         )
-    if sweep:
-        from eval.retrieval_sweep import sweep as run_sweep
-
-        print(run_sweep(runs))
-    return 0
+    return runs
