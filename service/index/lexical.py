@@ -20,7 +20,8 @@ class LexicalIndex:
     sentence under load), so the tokens of each sentence are kept across rebuilds
     (``previous``) and only new sentences are tokenised. Tokens are
     :func:`~service.language.keys.stem_tokens` (no name-spelling folding, which cost
-    retrieval quality on the tuning suites; ``names`` is kept for the snapshot's readers).
+    retrieval quality on the tuning suites). ``names`` no longer shapes the tokens; it stays
+    in the signature (and as ``self.names``) so that the snapshot builder need not change.
     """
 
     def __init__(
