@@ -7,17 +7,21 @@ before the first write to Chroma, and the write itself is versioned (see
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
-from ingest.loaders import DocumentError, read_document, validate_source_name
-from ingest.sentences import Sentence, split_sentences
+from ingest.bulk import BackgroundWriter, ParsePool, cores
+from ingest.loaders import DocumentError
+from ingest.parse import ParsedDocument, parse_document
+from ingest.sentences import Sentence
 from ingest.teasers import foreign_tail
 from service.components.embeddings import Embedder
 from service.index.store import DocumentEntry, DocumentWrite, IndexStore, StoredSentence
@@ -111,32 +115,25 @@ class Ingester:
         self.settings = settings
         self.tagger = tagger
 
-    def _parse(self, source: str, data: bytes) -> tuple[str, Any, list[Sentence]]:
+    def _parse(self, source: str, data: bytes) -> ParsedDocument:
         """Validate, decode, clean and split; raises :class:`DocumentError` on bad input."""
-        validate_source_name(source, self.settings.suffixes)
-        if len(data) > self.settings.max_document_bytes:
-            raise DocumentError(
-                f"{source!r} is {len(data)} bytes; the limit is "
-                f"{self.settings.max_document_bytes} bytes"
-            )
-        text, doc = read_document(source, data)
-        sentences = split_sentences(text, doc.prose)
-        if not sentences:
-            raise DocumentError(f"{source!r} has no article text left after cleaning")
-        return text, doc, sentences
+        parsed = parse_document(
+            source, data, self.settings.suffixes, self.settings.max_document_bytes
+        )
+        if isinstance(parsed, DocumentError):
+            raise parsed
+        return parsed
 
-    def _finish(
-        self, source: str, data: bytes, parsed: tuple[str, Any, list[Sentence]], vectors: np.ndarray
-    ) -> PreparedDocument:
-        text, doc, sentences = parsed
+    def _finish(self, parsed: ParsedDocument, vectors: np.ndarray) -> PreparedDocument:
+        doc, sentences = parsed.doc, parsed.sentences
         drop = foreign_tail(vectors, self.settings.teaser_max_similarity)
         if drop:
-            log.info("%s: dropping %d trailing teaser sentences", source, drop)
+            log.info("%s: dropping %d trailing teaser sentences", parsed.source, drop)
             sentences, vectors = sentences[:-drop], vectors[:-drop]
         return PreparedDocument(
-            source=source,
-            doc_hash=content_hash(data, self.embedder.name),
-            text=text,
+            source=parsed.source,
+            doc_hash=content_hash(parsed.data, self.embedder.name),
+            text=parsed.text,
             title=doc.title or _first_words(sentences[0].text),
             date=doc.date,
             sentences=sentences,
@@ -147,34 +144,24 @@ class Ingester:
 
     def prepare(self, source: str, data: bytes) -> PreparedDocument:
         parsed = self._parse(source, data)
-        # Vectors are made from repaired text so that mojibake does not hide a sentence;
-        # the stored text stays as the file has it, so citations match the file.
-        vectors = self.embedder.embed([repair_text(s.text) for s in parsed[2]])
-        return self._finish(source, data, parsed, vectors)
+        return self._finish(parsed, self.embedder.embed(parsed.embed_texts))
 
-    def prepare_many(
-        self, items: list[tuple[str, bytes]]
+    def embed_parsed(
+        self, parsed: list[ParsedDocument | DocumentError]
     ) -> list[PreparedDocument | DocumentError]:
-        """Like :meth:`prepare` for several documents, with one embedding call for all of
-        them: the model runs full batches instead of one short batch per article."""
-        parsed: list[tuple[str, Any, list[Sentence]] | DocumentError] = []
-        for source, data in items:
-            try:
-                parsed.append(self._parse(source, data))
-            except DocumentError as exc:
-                parsed.append(exc)
-        texts = [
-            repair_text(s.text) for p in parsed if not isinstance(p, DocumentError) for s in p[2]
-        ]
-        vectors = self.embedder.embed(texts)
+        """Embed parsed documents with one embedding call for all of them: the model runs
+        full batches instead of one short batch per article."""
+        vectors = self.embedder.embed(
+            [t for p in parsed if not isinstance(p, DocumentError) for t in p.embed_texts]
+        )
         out: list[PreparedDocument | DocumentError] = []
         at = 0
-        for (source, data), p in zip(items, parsed, strict=True):
+        for p in parsed:
             if isinstance(p, DocumentError):
                 out.append(p)
                 continue
-            n = len(p[2])
-            out.append(self._finish(source, data, p, vectors[at : at + n]))
+            n = len(p.sentences)
+            out.append(self._finish(p, vectors[at : at + n]))
             at += n
         return out
 
@@ -223,8 +210,10 @@ class Ingester:
     def ingest_paths(self, paths: list[Path], progress: bool = False) -> Summary:
         """Index files; one bad file is reported as failed and does not stop the others.
 
-        The manifest is read once for the run (not once per file), and changed files are
-        embedded in groups of ``settings.embed_group`` documents.
+        The manifest is read once for the run (not once per file). Changed files go in
+        groups of ``settings.embed_group`` documents through three overlapping stages
+        (``ingest.bulk``): parsed in worker processes, embedded in one call per group, and
+        written to the index in a background thread, one group at a time, in order.
         """
         from tqdm import tqdm
 
@@ -233,41 +222,52 @@ class Ingester:
         stats = getattr(self.embedder, "stats", None)
         hits0, misses0 = (stats.hits, stats.misses) if stats else (0, 0)
         manifest = self.store.documents()
-        group: list[tuple[str, bytes]] = []
         bar = tqdm(total=len(paths), desc="indexing", unit="doc", disable=not progress)
 
-        def flush() -> None:
-            ready: list[tuple[PreparedDocument, DocumentEntry | None]] = []
-            for (source, _), prepared in zip(group, self.prepare_many(group), strict=True):
-                if isinstance(prepared, DocumentError):
-                    log.warning("failed: %s: %s", source, prepared)
-                    summary.outcomes.append(Outcome(source, "failed", error=str(prepared)))
-                else:
-                    ready.append((prepared, manifest.get(prepared.source)))
-            summary.outcomes.extend(self._write(ready))
-            bar.update(len(group))
-            group.clear()
+        def changed() -> Iterator[list[tuple[str, bytes]]]:
+            """Groups of changed files; a name never twice in one group (two folders with
+            the same file name: both are written, in order, so the later one wins)."""
+            group: list[tuple[str, bytes]] = []
+            for path in paths:
+                try:
+                    data = path.read_bytes()
+                except OSError as exc:
+                    log.warning("failed: %s: %s", path, exc)
+                    summary.outcomes.append(Outcome(path.name, "failed", error=str(exc)))
+                    bar.update(1)
+                    continue
+                known = manifest.get(path.name)
+                if known is not None and known.doc_hash == content_hash(data, self.embedder.name):
+                    summary.outcomes.append(Outcome(path.name, "unchanged", known.sentences))
+                    bar.update(1)
+                    continue
+                if len(group) >= self.settings.embed_group or any(
+                    source == path.name for source, _ in group
+                ):
+                    yield group
+                    group = []
+                group.append((path.name, data))
+            if group:
+                yield group
 
-        for path in paths:
-            try:
-                data = path.read_bytes()
-            except OSError as exc:
-                log.warning("failed: %s: %s", path, exc)
-                summary.outcomes.append(Outcome(path.name, "failed", error=str(exc)))
-                bar.update(1)
-                continue
-            known = manifest.get(path.name)
-            if known is not None and known.doc_hash == content_hash(data, self.embedder.name):
-                summary.outcomes.append(Outcome(path.name, "unchanged", known.sentences))
-                bar.update(1)
-                continue
-            if any(source == path.name for source, _ in group):
-                flush()  # the same name twice (two folders): the later file wins, in order
-            group.append((path.name, data))
-            if len(group) >= self.settings.embed_group:
-                flush()
-        if group:
-            flush()
+        def write(ready: list[tuple[PreparedDocument, DocumentEntry | None]], n: int) -> None:
+            summary.outcomes.extend(self._write(ready))
+            bar.update(n)
+
+        workers = self.settings.parse_workers or cores()
+        with (
+            ParsePool(workers, self.settings.suffixes, self.settings.max_document_bytes) as pool,
+            BackgroundWriter() as writer,
+        ):
+            for group, parsed in pool.map(changed()):
+                ready: list[tuple[PreparedDocument, DocumentEntry | None]] = []
+                for (source, _), prepared in zip(group, self.embed_parsed(parsed), strict=True):
+                    if isinstance(prepared, DocumentError):
+                        log.warning("failed: %s: %s", source, prepared)
+                        summary.outcomes.append(Outcome(source, "failed", error=str(prepared)))
+                    else:
+                        ready.append((prepared, manifest.get(prepared.source)))
+                writer.submit(functools.partial(write, ready, len(group)))
         bar.close()
         if stats:
             summary.cache_hits = stats.hits - hits0

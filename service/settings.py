@@ -216,6 +216,14 @@ class IngestSettings(BaseModel):
         description="Changed documents whose sentences are embedded in one call when "
         "ingesting a folder (full model batches instead of one short batch per article).",
     )
+    parse_workers: int = Field(
+        0,
+        ge=0,
+        le=64,
+        description="Processes that read, clean and split documents during a folder ingest "
+        "while the main process embeds and writes (0: one per core; 1: no pool). A run "
+        "with no more than one group (`embed_group`) of changed documents parses in place.",
+    )
     service_key: SecretStr | None = Field(
         None,
         description="Admin key `python -m ingest` sends when a running service owns the "
