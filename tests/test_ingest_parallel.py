@@ -38,7 +38,7 @@ def test_parsing_in_worker_processes_indexes_the_same_sentences(tmp_path: Path) 
     bad = tmp_path / "empty.txt"
     bad.write_text("\n\n")
     files = sorted(CORPUS.glob("*.txt"))
-    files = files[:2] + [bad] + files[2:]  # one bad file among groups of one document
+    files = [*files[:2], bad, *files[2:]]  # one bad file among groups of one document
     pooled = _rows(tmp_path / "pooled", 2, files)
     in_place = _rows(tmp_path / "in-place", 1, files)
     assert pooled == in_place
