@@ -10,6 +10,13 @@ from service.index.corpus import CorpusSnapshot
 from service.settings import Settings
 from tests.conftest import CORPUS, make_ingester
 
+QUESTIONS = [
+    "What did Witkoff say about the talks in Moscow?",
+    "an editor's note",
+    "Who is Vitkov?",
+    "What did Kallas say about the peace plan?",
+]
+
 
 def _same(a: CorpusSnapshot, b: CorpusSnapshot) -> None:
     assert a.sentences == b.sentences
@@ -17,6 +24,10 @@ def _same(a: CorpusSnapshot, b: CorpusSnapshot) -> None:
     assert a.documents == b.documents
     assert a.position == b.position
     assert a.names.canonical == b.names.canonical
+    assert a.names.members == b.names.members and a.names.counts == b.names.counts
+    assert a.name_evidence == b.name_evidence
+    for question in QUESTIONS:  # the lexical index: same hits, same scores
+        assert a.lexical.search(question, 30) == b.lexical.search(question, 30)
 
 
 def test_incremental_snapshot_matches_a_full_build(scratch: Settings, tmp_path: Path) -> None:
@@ -39,3 +50,7 @@ def test_incremental_snapshot_matches_a_full_build(scratch: Settings, tmp_path: 
     assert set(incremental.documents) == {articles[0].name, articles[2].name, articles[3].name}
     assert incremental.of_document(articles[0].name)[0].text.startswith("An editor's note")
     assert incremental.of_document(articles[1].name) == []
+    assert (
+        incremental.lexical.search("an editor's note", 1)[0][0]
+        == incremental.position[(articles[0].name, 1)]
+    )

@@ -8,6 +8,7 @@ CLI, the documents API, or another service process sharing a Chroma server).
 
 from __future__ import annotations
 
+import bisect
 import logging
 import threading
 import time
@@ -20,7 +21,7 @@ from service.index.lexical import LexicalIndex
 from service.index.store import DocumentEntry, IndexStore, StoredSentence
 from service.language.attribution import speakers
 from service.language.keys import text_keys
-from service.language.names import NameIndex
+from service.language.names import NameEvidence, NameIndex
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,9 @@ class CorpusSnapshot:
     names: NameIndex
     lexical: LexicalIndex
     built_at: float
+    # The summed name evidence of all sentences, kept so that the next snapshot updates
+    # it by the changed documents only (see ``NameEvidence``).
+    name_evidence: NameEvidence = field(default_factory=NameEvidence, repr=False)
     _keys: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -48,7 +52,8 @@ class CorpusSnapshot:
         documents = store.documents()
         sentences, vectors = _load(store, documents, previous)
         texts = [s.text for s in sentences]
-        names = NameIndex.build(texts, name_similarity)
+        evidence = _name_evidence(documents, sentences, previous)
+        names = NameIndex.from_evidence(evidence, name_similarity)
         return cls(
             fingerprint=fingerprint,
             documents=documents,
@@ -56,8 +61,11 @@ class CorpusSnapshot:
             vectors=vectors,
             position={(s.source, s.number): i for i, s in enumerate(sentences)},
             names=names,
-            lexical=LexicalIndex(texts, names, previous.lexical if previous else None),
+            lexical=LexicalIndex(
+                texts, names, previous.lexical if previous else None, _blocks(sentences, documents)
+            ),
             built_at=time.time(),
+            name_evidence=evidence,
         )
 
     def keys_of(self, text: str) -> frozenset[str]:
@@ -170,6 +178,50 @@ def _load(
     if not parts:
         return [], np.zeros((0, 0), dtype=np.float32)
     return sentences, np.concatenate(parts).astype(np.float32, copy=False)
+
+
+def _span(sentences: list[StoredSentence], source: str) -> tuple[int, int]:
+    """The slice of ``sentences`` (sorted by source, number) that ``source`` holds."""
+    lo = bisect.bisect_left(sentences, source, key=lambda s: s.source)
+    return lo, bisect.bisect_right(sentences, source, lo=lo, key=lambda s: s.source)
+
+
+def _blocks(
+    sentences: list[StoredSentence], documents: dict[str, DocumentEntry]
+) -> list[tuple[tuple[str, str], int]]:
+    """((source, version), sentence count) per document, in ``sentences``' order: the
+    lexical index keeps each document's rows by that key (work per document, not per
+    sentence)."""
+    out = []
+    for source in sorted(documents):
+        lo, hi = _span(sentences, source)
+        if hi > lo:
+            out.append(((source, documents[source].version), hi - lo))
+    return out
+
+
+def _name_evidence(
+    documents: dict[str, DocumentEntry],
+    sentences: list[StoredSentence],
+    previous: CorpusSnapshot | None,
+) -> NameEvidence:
+    """The previous snapshot's evidence, less its changed or removed documents' (their old
+    sentences are still in it), plus the new versions': work for the changed documents
+    only. Without a previous snapshot, every sentence's."""
+    if previous is None or not previous.sentences:
+        return NameEvidence.of([s.text for s in sentences])
+    old = previous.documents
+    stale = {s for s, e in old.items() if s not in documents or documents[s].version != e.version}
+    fresh = {s for s, e in documents.items() if s not in old or old[s].version != e.version}
+    if not stale and not fresh:
+        return previous.name_evidence
+    total = previous.name_evidence.copy()
+    for source in stale:
+        total.add(NameEvidence.of([s.text for s in previous.of_document(source)]), -1)
+    for source in fresh:
+        lo, hi = _span(sentences, source)
+        total.add(NameEvidence.of([s.text for s in sentences[lo:hi]]))
+    return total
 
 
 class IndexState:
