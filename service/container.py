@@ -85,6 +85,7 @@ class Container:
                     store,
                     self.settings.retrieval.name_similarity,
                     self.settings.retrieval.refresh_interval_s,
+                    self.settings.retrieval.exact_dense_max,
                 )
             return self._state
         finally:

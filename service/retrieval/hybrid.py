@@ -97,8 +97,9 @@ class HybridRetriever:
     def candidates(
         self, question: str, qvec: np.ndarray, snap: CorpusSnapshot, depth: int
     ) -> Candidates:
-        """The dense (Chroma) and lexical (BM25) lists, ``depth`` deep each."""
-        dense = self.state.store.query(qvec, depth, snap.documents)
+        """The dense and lexical (BM25) lists, ``depth`` deep each (dense: exact from the
+        snapshot's vectors, or Chroma's index above ``retrieval.exact_dense_max``)."""
+        dense = self.state.dense(snap, qvec, depth)
         bm25 = snap.lexical.scores(question)
         return Candidates(
             [snap.position.get((source, number)) for source, number, _sim in dense],
