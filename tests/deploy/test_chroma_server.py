@@ -171,10 +171,13 @@ def test_chroma_down_gives_fast_503_and_the_service_recovers_by_itself(
         server.pause()
         try:
             r, t_hung = _timed("POST", f"{service.url}/ask", json=ask)
-            # The snapshot may still be fresh for up to the refresh interval; dense search
-            # then needs Chroma, so the request fails after Chroma's timeout, not never.
-            assert r.status_code == 503, r.text
-            print(f"Chroma hung: /ask 503 in {t_hung:.3f} s")
+            # Until the watch notices the hang, the snapshot in memory answers (the dense
+            # search reads its vectors, retrieval.exact_dense_max): a correct answer or a
+            # 503, but fast either way, never a wait on the hung server.
+            assert r.status_code in (200, 503), r.text
+            if r.status_code == 200:
+                assert cites(r.json(), FERRY_SOURCE)
+            print(f"Chroma hung: /ask {r.status_code} in {t_hung:.3f} s")
             assert t_hung < UNAVAILABLE_WITHIN_S
             ready, t_ready = _timed("GET", f"{service.url}/ready")
             assert ready.status_code == 503 and t_ready < UNAVAILABLE_WITHIN_S
