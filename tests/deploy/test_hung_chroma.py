@@ -1,6 +1,7 @@
 """A hung Chroma server (SIGSTOP: it keeps its port and answers nothing) never blocks the
-service: /health stays fast, /ready and /ask answer 503 within 2 s of the hang, and both
-recover by themselves after SIGCONT."""
+service: /health stays fast, /ready answers 503 within 2 s of the hang, /ask answers from
+the snapshot in memory (correctly, never waiting) until the heartbeat watch notices and then
+503 at once, and both recover by themselves after SIGCONT."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ import pytest
 
 from .support import (
     FERRY_QUESTION,
+    FERRY_SOURCE,
     ChromaServer,
     answers_the_ferry,
+    cites,
     serve_the_ferry,
     wait_for,
 )
@@ -22,6 +25,9 @@ from .support import (
 pytestmark = [pytest.mark.chroma_server, pytest.mark.slow]
 
 DETECTED_WITHIN_S = 2.0
+# The watch declares a hang after two missed heartbeats (1 s timeout each, every 0.25 s):
+# 2.5 s, plus a margin for a loaded machine.
+WATCH_NOTICES_S = 4.5
 HEALTH_UNDER_S = 0.1
 
 
@@ -62,18 +68,28 @@ def test_a_hung_chroma_never_blocks_the_service(
         server.pause()
         hung_at = time.monotonic()
         try:
-            # Ask and probe readiness side by side until each says 503: the first 503 of
-            # each must come within DETECTED_WITHIN_S of the hang.
+            # Ask and probe readiness side by side until each says 503. /ready must say so
+            # within DETECTED_WITHIN_S. /ask may answer from the snapshot in memory (its dense
+            # search reads the snapshot's vectors) until the watch notices the hang; each
+            # answer meanwhile must be correct, and no request may wait on the hung server.
             seen: dict[str, float] = {}
+            slowest: dict[str, float] = {}
+            wrong: list[str] = []
             bodies: list[str] = []
 
             def until_503(name: str, method: str, path: str, body: object) -> None:
                 while time.monotonic() - hung_at < 10:
+                    started = time.monotonic()
                     r = httpx.request(method, service.url + path, json=body, timeout=10)
+                    slowest[name] = max(slowest.get(name, 0.0), time.monotonic() - started)
                     if r.status_code == 503:
                         seen[name] = time.monotonic() - hung_at
                         bodies.append(r.text)
                         return
+                    if name == "ask" and not (
+                        r.status_code == 200 and cites(r.json(), FERRY_SOURCE)
+                    ):
+                        wrong.append(f"{r.status_code} {r.text[:200]}")
                     time.sleep(0.05)
 
             pollers = [
@@ -84,12 +100,16 @@ def test_a_hung_chroma_never_blocks_the_service(
                 t.start()
             for t in pollers:
                 t.join()
-            print(f"\nChroma hung: 503 after {seen} s; /health slowest {probe.slowest:.3f} s")
+            print(
+                f"\nChroma hung: 503 after {seen} s; slowest answers {slowest} s; "
+                f"/health slowest {probe.slowest:.3f} s"
+            )
             assert set(seen) == {"ask", "ready"}
-            assert max(seen.values()) < DETECTED_WITHIN_S
-            # Once the watch knows (two missed heartbeats, 2.5 s at most), at once; and the
-            # bodies say what is down, not where.
-            time.sleep(max(0.0, hung_at + 3.0 - time.monotonic()))
+            assert seen["ready"] < DETECTED_WITHIN_S
+            assert max(slowest.values()) < DETECTED_WITHIN_S  # nobody waited on the hang
+            assert not wrong, wrong
+            assert seen["ask"] < WATCH_NOTICES_S
+            # Once the watch knows, at once; and the bodies say what is down, not where.
             r = httpx.post(service.url + "/ask", json=ask, timeout=10)
             assert r.status_code == 503 and r.elapsed.total_seconds() < 0.5
             assert r.json()["error"] == "index_unavailable" and r.headers["retry-after"]

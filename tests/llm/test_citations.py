@@ -275,7 +275,9 @@ def test_a_model_that_declines_is_a_refusal(verify: Verify) -> None:
 def test_repeats_and_a_cut_off_sentence_are_dropped(verify: Verify) -> None:
     def write(shown: list[ShownEvidence]) -> str:
         text = shown[0].evidence.ref.text
-        return f"{text} [1] {text} [1] {shown[1].evidence.ref.text[:40]}"
+        # cut off a shown sentence long enough that its first 40 characters are not whole
+        long = next(s.evidence.ref.text for s in shown[1:] if len(s.evidence.ref.text) > 60)
+        return f"{text} [1] {text} [1] {long[:40]}"
 
     answer, shown = verify("What did Ushakov say?", write, truncated=True)
     assert answer.answer == f"{shown[0].evidence.ref.text} [1]"
