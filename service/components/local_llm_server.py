@@ -12,7 +12,6 @@ service.components.local_llm check``) and the test fixture both use this.
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -22,7 +21,10 @@ from pathlib import Path
 
 import httpx
 
+from service.components.child_process import free_loopback_port, log_tail, stop_child
 from service.components.local_llm import MODEL_ALIAS, server_argv
+
+free_port = free_loopback_port  # the name the tests and `make llm-check` know
 
 # A neutral news-like passage (not from any corpus) repeated into a prompt of a few hundred
 # tokens: long enough to reach the batched matrix kernels that a mis-built llama.cpp traps in.
@@ -63,12 +65,6 @@ class CompletionProbe:
             f"time to first token {self.time_to_first_token_s:.2f} s, "
             f"{self.tokens_per_s:.1f} tokens/s generated, {self.total_s:.2f} s in all"
         )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def probe_messages(repeats: int = 6) -> list[dict[str, str]]:
@@ -126,13 +122,6 @@ def probe_completion(
     )
 
 
-def _log_tail(log: Path, chars: int = 3000) -> str:
-    try:
-        return log.read_text(errors="replace")[-chars:]
-    except OSError:
-        return "(no server log)"
-
-
 @contextmanager
 def running_local_llm(
     log: Path,
@@ -157,7 +146,7 @@ def running_local_llm(
             if proc.poll() is not None:
                 raise LocalLLMCrashed(
                     f"the local model server exited {proc.returncode} before it was up:\n"
-                    f"{_log_tail(log)}"
+                    f"{log_tail(log)}"
                 )
             try:
                 if httpx.get(f"{base}/models", timeout=2).status_code == 200:
@@ -167,7 +156,7 @@ def running_local_llm(
             if time.monotonic() > deadline:
                 raise LocalLLMCrashed(
                     f"the local model server was not up after {start_timeout_s:.0f} s:\n"
-                    f"{_log_tail(log)}"
+                    f"{log_tail(log)}"
                 )
             time.sleep(0.5)
         try:
@@ -179,17 +168,11 @@ def running_local_llm(
                 f"the local model crashed on its first completion ({exc!r}; the server {state}). "
                 "A llama-cpp-python wheel built for instructions this CPU does not execute does "
                 "this (docs/llm.md, 'How the wheel is built'). Server log tail:\n"
-                f"{_log_tail(log)}"
+                f"{log_tail(log)}"
             ) from exc
         yield base, probe
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
+        stop_child(proc)
 
 
 def main() -> int:

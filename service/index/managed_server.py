@@ -19,7 +19,6 @@ import logging
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ from pathlib import Path
 
 import httpx
 
+from service.components.child_process import free_loopback_port, log_tail, stop_child
 from service.index import ownership
 
 log = logging.getLogger(__name__)
@@ -48,24 +48,11 @@ def chroma_program() -> str:
     return found
 
 
-def free_loopback_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _die_with_parent() -> None:
     """In the child, before ``exec``: Linux sends it SIGTERM when the supervisor dies, even
     by SIGKILL, so no orphaned server keeps writing a folder nobody owns any more."""
     pr_set_pdeathsig = 1
     ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
-
-
-def _tail(path: Path, lines: int = 15) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
 
 
 @contextmanager
@@ -88,7 +75,7 @@ def chroma_server_over(
         while True:
             if proc.poll() is not None:
                 raise ManagedServerFailed(
-                    f"`chroma run` exited with {proc.returncode}; {log_path}:\n{_tail(log_path)}"
+                    f"`chroma run` exited with {proc.returncode}; {log_path}:\n{log_tail(log_path)}"
                 )
             try:
                 url = f"http://127.0.0.1:{port}/api/v2/heartbeat"
@@ -99,19 +86,14 @@ def chroma_server_over(
             if time.monotonic() > deadline:
                 raise ManagedServerFailed(
                     f"`chroma run` did not answer within {ready_within_s:.0f} s; "
-                    f"{log_path}:\n{_tail(log_path)}"
+                    f"{log_path}:\n{log_tail(log_path)}"
                 )
             time.sleep(0.2)
         log.info("serving the embedded folder %s through `chroma run` (pid %d)", folder, proc.pid)
         yield port
     finally:
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
+        if proc is not None:
+            stop_child(proc)
         ownership.release(folder)
 
 
