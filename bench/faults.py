@@ -21,7 +21,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,9 +33,11 @@ from pathlib import Path
 
 import httpx
 
+from service.components.child_process import free_loopback_port as free_port
+from service.index.managed_server import chroma_program
+
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "data" / "articles"
-CHROMA = Path(sys.executable).with_name("chroma")
 WINDOW_S = 6.0
 CLIENTS = 2
 QUESTION = "What did Ushakov say?"
@@ -45,12 +46,6 @@ NEW_DOCS = {
     f"day {i} and approved {10 + i} new benches for the {word} park.\n"
     for i, word in enumerate(("harbour", "orchard", "library", "bakery"))
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_until(check: Callable[[], bool], timeout_s: float, what: str) -> None:
@@ -201,7 +196,14 @@ def run() -> int:
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSQA_", "OPENAI_"))}
     base_env.update(HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1")
     chroma_port, llm_port, api_port = free_port(), free_port(), free_port()
-    chroma_cmd = [str(CHROMA), "run", "--path", str(tmp / "chroma"), "--port", str(chroma_port)]
+    chroma_cmd = [
+        chroma_program(),
+        "run",
+        "--path",
+        str(tmp / "chroma"),
+        "--port",
+        str(chroma_port),
+    ]
     chroma = Proc(chroma_cmd, base_env, tmp / "chroma.log").start()
     env = {
         **base_env,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -14,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from service.components.child_process import free_loopback_port as free_port
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -35,12 +36,6 @@ def latency(name: str, ms: list[float]) -> dict[str, Any]:
 def load_average() -> str:
     """The 1/5/15-minute load, printed beside every timing (the machine is shared)."""
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def time_calls(post: Callable[..., Any], questions: list[str], rounds: int) -> list[float]:

@@ -149,15 +149,12 @@ def summarise(records: list[dict[str, Any]], lookup: dict[tuple[str, int], str])
 @contextmanager
 def in_process_service() -> Iterator[str]:
     """The service from ``Settings()`` (env), served by uvicorn in a thread."""
-    import socket
-
     import uvicorn
 
     from service.app import create_app
+    from service.components.child_process import free_loopback_port
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_loopback_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
     )

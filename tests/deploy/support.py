@@ -23,6 +23,7 @@ import pytest
 from fastapi import FastAPI
 
 from service.app import create_app
+from service.components.child_process import free_loopback_port as free_port
 from service.components.embeddings import Embedder
 from service.settings import Settings
 from tests.processes import stop
@@ -62,12 +63,6 @@ def wait_for(check: Any, timeout_s: float, interval_s: float = 0.2) -> float:
             last = exc
         time.sleep(interval_s)
     pytest.fail(f"not true after {timeout_s}s (last: {last!r})")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def clean_env(**extra: str) -> dict[str, str]:
