@@ -13,12 +13,13 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+from eval.cases import BENCHMARKS_DIR
 from ingest.loaders import read_document
 from ingest.sentences import split_sentences
 from service.language.text import STOPWORDS, words
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ROOT.parent / "shared" / "benchmarks" / "html-extraction" / "pages"
+PAGES = BENCHMARKS_DIR / "html-extraction" / "pages"
 
 
 def sentence_pool(pages: Path = PAGES) -> list[str]:

@@ -8,6 +8,7 @@ typo in a hand-written case fails loudly instead of silently scoring nothing.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
@@ -15,6 +16,12 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 EVAL_DIR = Path(__file__).resolve().parent
+# The public benchmarks (SQuAD 2.0 part, trafilatura's HTML benchmark) live outside the
+# repository, beside the checkout in ../shared/benchmarks; SHARED_BENCHMARKS_DIR points
+# elsewhere for a checkout that has no such neighbour.
+BENCHMARKS_DIR = Path(
+    os.environ.get("SHARED_BENCHMARKS_DIR") or EVAL_DIR.parent.parent / "shared" / "benchmarks"
+)
 DEV_CASES = EVAL_DIR / "cases.jsonl"
 HOLDOUT_CASES = EVAL_DIR / "holdout" / "cases.jsonl"
 DEFAULT_CASE_FILES = (DEV_CASES, HOLDOUT_CASES)

@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eval.cases import EVAL_DIR
+from eval.cases import BENCHMARKS_DIR
 
-BENCH_DIR = EVAL_DIR.parent.parent / "shared" / "benchmarks" / "html-extraction"
+BENCH_DIR = BENCHMARKS_DIR / "html-extraction"
 
 Extractor = Callable[[bytes], str | None]
 

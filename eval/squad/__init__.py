@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eval.cases import EVAL_DIR, Case, GoldSentence
+from eval.cases import BENCHMARKS_DIR, Case, GoldSentence
 
-SQUAD_FILE = EVAL_DIR.parent.parent / "shared" / "benchmarks" / "squad2-dev-part-a.json"
+SQUAD_FILE = BENCHMARKS_DIR / "squad2-dev-part-a.json"
 SPLIT_FILE = Path(__file__).resolve().parent / "split.txt"
 PARTS = ("squad-tuning", "squad-holdout")
 # Questions per half in the default (CI-sized) run; --squad-full asks every question.
