@@ -29,6 +29,7 @@ class Container:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._state: IndexState | None = None
+        self._reconnect = False  # set by reset(): open a new connection, keep the snapshot
         self._lock = threading.Lock()
         # A Chroma server is watched from a thread of its own (started with the app).
         self.watch = ChromaWatch(settings.chroma) if settings.chroma.mode == "http" else None
@@ -65,12 +66,12 @@ class Container:
         if self.watch is not None and self.watch.down:
             raise IndexUnavailable(f"Chroma does not answer its heartbeat ({self.watch.reason})")
         state = self._state
-        if state is not None:
+        if state is not None and not self._reconnect:
             return state
         if not self._lock.acquire(timeout=self.settings.chroma.timeout_s):
             raise IndexUnavailable("Chroma is being connected to and does not answer yet")
         try:
-            if self._state is None:
+            if self._state is None or self._reconnect:
                 try:
                     store = IndexStore(
                         make_client(self.settings),
@@ -81,12 +82,18 @@ class Container:
                     raise
                 except Exception as exc:
                     raise IndexUnavailable(str(exc)) from exc
-                self._state = IndexState(
+                fresh = IndexState(
                     store,
                     self.settings.retrieval.name_similarity,
                     self.settings.retrieval.refresh_interval_s,
                     self.settings.retrieval.exact_dense_max,
                 )
+                if self._state is not None:
+                    # Answer from the snapshot held, checked against the new connection in
+                    # the background: no request rebuilds what has not changed.
+                    fresh.adopt(self._state)
+                self._state = fresh
+                self._reconnect = False
             return self._state
         finally:
             self._lock.release()
@@ -98,11 +105,12 @@ class Container:
         return None if snap is None else (len(snap.documents), len(snap.sentences))
 
     def reset(self) -> None:
-        """Drop the Chroma connection so that the next request reconnects.
+        """Reconnect to Chroma at the next request (a restarted server may have recreated
+        its collections), keeping the snapshot in memory until a refresh replaces it.
 
         No lock: called on the event loop, which must never wait for a thread that is
         itself waiting for a hung Chroma (one assignment is atomic)."""
-        self._state = None
+        self._reconnect = True
 
     def retriever(self) -> HybridRetriever:
         return HybridRetriever(self.state(), self.embedder, self.settings.retrieval)

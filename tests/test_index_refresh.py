@@ -55,3 +55,48 @@ def test_readers_never_wait_for_a_rebuild(
     assert building.is_set()
     assert seen == {2, 3}  # the old one while building, then the new one
     assert max(waits) < 0.2, f"a reader waited {max(waits):.2f} s"
+
+
+def test_a_reconnect_keeps_the_snapshot(scratch: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After an outage (``Container.reset``), the next request opens a new connection but is
+    answered from the snapshot held: an unchanged index is not rebuilt, a changed one is
+    rebuilt in the background."""
+    from service.container import Container
+
+    ingester = make_ingester(scratch)
+    files = sorted(CORPUS.glob("*.txt"))
+    ingester.ingest_paths(files[:2])
+    container = Container(scratch)
+    first_state = container.state()
+    held = first_state.snapshot()
+
+    builds: list[float] = []
+    real_build = CorpusSnapshot.build
+
+    def counted_build(store: object, name_similarity: float, **kwargs: object) -> CorpusSnapshot:
+        builds.append(time.monotonic())
+        time.sleep(BUILD_S)
+        return real_build(store, name_similarity, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(CorpusSnapshot, "build", staticmethod(counted_build))
+    container.reset()
+    started = time.monotonic()
+    state = container.state()
+    assert state is not first_state  # a new connection...
+    assert state.snapshot() is held  # ...answering at once from the snapshot held
+    assert time.monotonic() - started < BUILD_S
+    deadline = time.monotonic() + 10
+    while state._refreshing.is_set() or state._checked_at == 0.0:  # the background check
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    assert not builds and state.snapshot() is held  # nothing changed: nothing rebuilt
+
+    ingester.ingest_paths(files[2:3])
+    container.reset()
+    state = container.state()
+    assert state.snapshot() is held
+    deadline = time.monotonic() + BUILD_S + 10
+    while len(state.snapshot().documents) != 3:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert len(builds) == 1

@@ -289,6 +289,12 @@ class IndexState:
             self._checked_at = time.monotonic()
             return current
 
+    def adopt(self, previous: IndexState) -> None:
+        """Start from ``previous``'s snapshot (a new connection to the same index): it is
+        served at once and checked against the manifest by the first refresh."""
+        self._snapshot = previous.current
+        self._checked_at = 0.0
+
     def _refresh_in_background(self) -> None:
         with self._lock_for_flag:
             if self._refreshing.is_set():

@@ -94,6 +94,17 @@ class Widget:
             )
         return reply
 
+    def wait_titles(self, reply: Any, titled: set[str]) -> None:
+        """Wait until every source of ``reply`` that has a title (``titled``, from GET
+        /sources) shows it: the widget loads titles after the answer, so a reading taken
+        before they arrive sees shorter source lists and cards."""
+        self.page.wait_for_function(
+            "([el, titled]) => [...el.querySelectorAll('.src')].every((li) =>"
+            " !titled.includes(li.dataset.source) || !li.querySelector('.src-name').hidden)",
+            arg=[reply.element_handle(), sorted(titled)],
+            timeout=30_000,
+        )
+
     def answer_text(self, reply: Any) -> str:
         """The visible answer text of a reply (markers included as their labels)."""
         return reply.locator(".text").evaluate("e => e.textContent")

@@ -94,6 +94,8 @@ def test_citation_card_equals_the_sources_api(page: Any, service_url: str, api: 
     w = Widget(page)
     w.open()
     reply = w.ask(USHAKOV)
+    titled = {s["source"] for s in api.get("/sources").json()["sources"] if s.get("title")}
+    w.wait_titles(reply, titled)
     markers = reply.locator(".text .cite")
     assert markers.count() >= 1
     seen = 0
@@ -211,6 +213,7 @@ def test_host_page_css_does_not_leak_in_or_out(
     plain_html = re.sub(r"<style>.*?</style>", "", demo_html, flags=re.S)
     assert "<style>" not in plain_html and "widget.js" in plain_html
     plain_url = f"{service_url}/__plain-host-page"  # same origin as /demo, without the CSS
+    titled = {s["source"] for s in api.get("/sources").json()["sources"] if s.get("title")}
 
     def widget_styles(url: str, load_widget: bool = True) -> dict[str, Any]:
         ctx = context_factory()
@@ -226,8 +229,9 @@ def test_host_page_css_does_not_leak_in_or_out(
             return {"outside": outside}
         w = Widget(page)
         w.open()
-        w.ask(USHAKOV)
-        w.q(".msg.bot").last.locator(".text .cite").first.focus()
+        reply = w.ask(USHAKOV)
+        w.wait_titles(reply, titled)
+        reply.locator(".text .cite").first.focus()
         inside = page.evaluate(WIDGET_STYLES)
         return {"inside": inside, "outside": page.evaluate(PAGE_SNAPSHOT)}
 

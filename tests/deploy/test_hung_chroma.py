@@ -28,7 +28,12 @@ DETECTED_WITHIN_S = 2.0
 # The watch declares a hang after two missed heartbeats (1 s timeout each, every 0.25 s):
 # 2.5 s, plus a margin for a loaded machine.
 WATCH_NOTICES_S = 4.5
-HEALTH_UNDER_S = 0.1
+# /health never waits on Chroma: a loop that did would wait a Chroma call's timeout (1.5 s)
+# or the whole hang. Most answers take milliseconds; on a busy 2-core CI machine a single
+# one has taken 0.64 s (the test's own threads and the resumed server share the cores), so
+# the slowest is held under the timeout and nine in ten under HEALTH_USUALLY_S.
+HEALTH_UNDER_S = 1.0
+HEALTH_USUALLY_S = 0.1
 
 
 class HealthProbe(threading.Thread):
@@ -37,9 +42,17 @@ class HealthProbe(threading.Thread):
     def __init__(self, url: str) -> None:
         super().__init__(daemon=True)
         self.url = url
-        self.slowest = 0.0
+        self.times: list[float] = []
         self.failures = 0
         self.done = threading.Event()
+
+    @property
+    def slowest(self) -> float:
+        return max(self.times, default=0.0)
+
+    def quantile(self, q: float) -> float:
+        ordered = sorted(self.times)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 
     def run(self) -> None:
         with httpx.Client(timeout=5) as http:
@@ -49,7 +62,7 @@ class HealthProbe(threading.Thread):
                     ok = http.get(self.url + "/health").status_code == 200
                 except httpx.HTTPError:
                     ok = False
-                self.slowest = max(self.slowest, time.monotonic() - started)
+                self.times.append(time.monotonic() - started)
                 self.failures += not ok
                 time.sleep(0.05)
 
@@ -126,7 +139,14 @@ def test_a_hung_chroma_never_blocks_the_service(
         probe.done.set()
         probe.join()
         assert probe.failures == 0
-        assert probe.slowest < HEALTH_UNDER_S, f"/health took {probe.slowest:.3f} s"
+        summary = (
+            f"/health: {len(probe.times)} answers, p90 {probe.quantile(0.9):.3f} s, "
+            f"slowest {probe.slowest:.3f} s"
+        )
+        print(summary)
+        assert len(probe.times) >= 20, summary
+        assert probe.slowest < HEALTH_UNDER_S, summary
+        assert probe.quantile(0.9) < HEALTH_USUALLY_S, summary
     finally:
         service.stop()
     assert "Traceback" not in service.tail(), service.tail()
