@@ -54,7 +54,8 @@ def test_readers_never_wait_for_a_rebuild(
         time.sleep(0.05)
     assert building.is_set()
     assert seen == {2, 3}  # the old one while building, then the new one
-    assert max(waits) < 0.2, f"a reader waited {max(waits):.2f} s"
+    # a reader that waited for the build would wait BUILD_S; half of it allows a busy machine
+    assert max(waits) < BUILD_S / 2, f"a reader waited {max(waits):.2f} s"
 
 
 def test_a_reconnect_keeps_the_snapshot(scratch: Settings, monkeypatch: pytest.MonkeyPatch) -> None:

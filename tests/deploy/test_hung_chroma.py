@@ -32,7 +32,7 @@ WATCH_NOTICES_S = 4.5
 # or the whole hang. Most answers take milliseconds; on a busy 2-core CI machine a single
 # one has taken 0.64 s (the test's own threads and the resumed server share the cores), so
 # the slowest is held under the timeout and nine in ten under HEALTH_USUALLY_S.
-HEALTH_UNDER_S = 1.0
+UNDER_A_CHROMA_TIMEOUT_S = 1.0
 HEALTH_USUALLY_S = 0.1
 
 
@@ -124,7 +124,7 @@ def test_a_hung_chroma_never_blocks_the_service(
             assert seen["ask"] < WATCH_NOTICES_S
             # Once the watch knows, at once; and the bodies say what is down, not where.
             r = httpx.post(service.url + "/ask", json=ask, timeout=10)
-            assert r.status_code == 503 and r.elapsed.total_seconds() < 0.5
+            assert r.status_code == 503 and r.elapsed.total_seconds() < UNDER_A_CHROMA_TIMEOUT_S
             assert r.json()["error"] == "index_unavailable" and r.headers["retry-after"]
             for text in [*bodies, r.text]:
                 assert "127.0.0.1" not in text and str(server.port) not in text
@@ -145,7 +145,7 @@ def test_a_hung_chroma_never_blocks_the_service(
         )
         print(summary)
         assert len(probe.times) >= 20, summary
-        assert probe.slowest < HEALTH_UNDER_S, summary
+        assert probe.slowest < UNDER_A_CHROMA_TIMEOUT_S, summary
         assert probe.quantile(0.9) < HEALTH_USUALLY_S, summary
     finally:
         service.stop()
