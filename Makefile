@@ -66,7 +66,7 @@ bench-faults: install
 	$(BIN)/python -m bench faults
 
 clean:
-	rm -rf $(VENV) data/chroma .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) data/chroma data/snapshots .pytest_cache .mypy_cache .ruff_cache
 
 # Extra targets (browser test dependencies, the local LLM server...) live in mk/*.mk;
 # each may add prerequisites to test-deps.

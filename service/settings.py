@@ -310,6 +310,18 @@ class RetrievalSettings(BaseModel):
         description="How often (seconds) a process checks Chroma for documents changed by "
         "another process, to rebuild its lexical index.",
     )
+    snapshot_file: bool = Field(
+        True,
+        description="Keep the in-memory index snapshot in <data.dir>/snapshots, so that a "
+        "starting process reads it and then only the documents changed since (at 1,000 "
+        "articles: 0.2-0.5 s instead of a 9 s rebuild from Chroma).",
+    )
+    snapshot_save_interval_s: float = Field(
+        300.0,
+        ge=0,
+        description="At most one snapshot file written per this many seconds (writing costs "
+        "CPU in a background thread: ~0.3 s at 1,000 articles, tens of seconds at 100k).",
+    )
 
 
 class AnswerSettings(BaseModel):
@@ -547,6 +559,11 @@ class Settings(BaseSettings):
     @property
     def chroma_path(self) -> Path:
         return self.chroma.path or (self.data.dir / "chroma")
+
+    @property
+    def snapshot_dir(self) -> Path:
+        """Saved index snapshots, next to the index (see ``service.index.snapshot_file``)."""
+        return self.data.dir / "snapshots"
 
     @property
     def embedding_cache_path(self) -> Path:

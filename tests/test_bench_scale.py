@@ -44,3 +44,4 @@ def test_scale_bench_smoke_1k() -> None:
     assert cold["embedded"] > 0 and warm["embedded"] == 0  # the warm run embeds nothing
     assert all(level["errors"] == 0 for level in run["throughput"])
     assert run["size"]["chroma_mb"] > 0 and run["rss_mb"] > 0
+    assert run["ready_s"] > 0 and run["restart_ready_s"] > 0

@@ -14,10 +14,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
 from service.index.lexical import LexicalIndex
+from service.index.snapshot_file import SnapshotFiles
 from service.index.store import DocumentEntry, IndexStore, StoredSentence
 from service.language.attribution import speakers
 from service.language.keys import text_keys
@@ -66,6 +68,33 @@ class CorpusSnapshot:
             ),
             built_at=time.time(),
             name_evidence=evidence,
+        )
+
+    def to_parts(self) -> dict[str, object]:
+        """What a saved snapshot holds besides its vectors (see ``snapshot_file``): the
+        built structures, not the caches answering fills."""
+        return {
+            "fingerprint": self.fingerprint,
+            "documents": self.documents,
+            "sentences": self.sentences,
+            "names": self.names,
+            "lexical": self.lexical,
+            "name_evidence": self.name_evidence,
+        }
+
+    @classmethod
+    def from_parts(cls, parts: dict[str, Any], vectors: np.ndarray) -> CorpusSnapshot:
+        sentences: list[StoredSentence] = parts["sentences"]
+        return cls(
+            fingerprint=parts["fingerprint"],
+            documents=parts["documents"],
+            sentences=sentences,
+            vectors=vectors,
+            position={(s.source, s.number): i for i, s in enumerate(sentences)},
+            names=parts["names"],
+            lexical=parts["lexical"],
+            built_at=time.time(),
+            name_evidence=parts["name_evidence"],
         )
 
     def keys_of(self, text: str) -> frozenset[str]:
@@ -252,8 +281,11 @@ class IndexState:
         name_similarity: float,
         refresh_interval_s: float,
         exact_dense_max: int = 200_000,
+        files: SnapshotFiles | None = None,
     ):
         self.store = store
+        self.files = files
+        self._saving = threading.Event()  # set while this process writes a snapshot file
         self.exact_dense_max = exact_dense_max
         self.name_similarity = name_similarity
         self.refresh_interval_s = refresh_interval_s
@@ -276,6 +308,8 @@ class IndexState:
         with self._lock:
             fingerprint = self.store.fingerprint()
             current = self._snapshot
+            if current is None:
+                current = self._snapshot = self._read_file()
             if current is None or fingerprint != current.fingerprint:
                 started = time.perf_counter()
                 current = CorpusSnapshot.build(self.store, self.name_similarity, previous=current)
@@ -286,8 +320,51 @@ class IndexState:
                     len(current.sentences),
                     (time.perf_counter() - started) * 1000,
                 )
+                self._save_in_background(current)
             self._checked_at = time.monotonic()
             return current
+
+    def _read_file(self) -> CorpusSnapshot | None:
+        """The saved snapshot, if any: the next build then reads only what changed since."""
+        if self.files is None:
+            return None
+        started = time.perf_counter()
+        saved = self.files.read()
+        if saved is None:
+            return None
+        snap = CorpusSnapshot.from_parts(*saved)
+        log.info(
+            "index snapshot read from its file: %d documents, %d sentences (%.0f ms)",
+            len(snap.documents),
+            len(snap.sentences),
+            (time.perf_counter() - started) * 1000,
+        )
+        return snap
+
+    def _save_in_background(self, snap: CorpusSnapshot) -> None:
+        """Keep ``snap`` on disk for the next process to start from, off the request path
+        (one write at a time, at most one per ``files.save_interval_s``)."""
+        files = self.files
+        if files is None or self._saving.is_set() or not files.due():
+            return
+        self._saving.set()
+
+        def write() -> None:
+            try:
+                started = time.perf_counter()
+                path = files.write(snap.to_parts(), snap.vectors)
+                if path is not None:
+                    log.info(
+                        "index snapshot saved to %s (%.0f ms)",
+                        path.name,
+                        (time.perf_counter() - started) * 1000,
+                    )
+            except Exception as exc:  # a full disk costs the next start its speed only
+                log.warning("could not save the index snapshot: %s", exc)
+            finally:
+                self._saving.clear()
+
+        threading.Thread(target=write, name="snapshot-save", daemon=True).start()
 
     def adopt(self, previous: IndexState) -> None:
         """Start from ``previous``'s snapshot (a new connection to the same index): it is

@@ -79,6 +79,14 @@ class LexicalIndex:
             at += count
         self._assemble(blocks)
 
+    def __getstate__(self) -> dict[str, object]:
+        """For the snapshot file, written from a thread of its own while a refresh may add
+        terms to the shared vocabulary: pickle a copy (``dict`` copies it in one step
+        under the GIL, so never half-updated)."""
+        state = self.__dict__.copy()
+        state["_vocab"] = dict(self._vocab)
+        return state
+
     def _term_id(self, term: str) -> int:
         i = self._vocab.get(term)
         if i is None:

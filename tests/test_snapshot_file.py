@@ -1,0 +1,180 @@
+"""The snapshot kept on disk: a starting process reads it instead of rebuilding from
+Chroma, then reads only the documents changed since; a file of another index, or a damaged
+one, is ignored (the snapshot is built from Chroma as without it); a write is all or
+nothing."""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from service.container import Container
+from service.index.corpus import CorpusSnapshot, IndexState
+from service.index.snapshot_file import SnapshotFiles, SnapshotKey, load
+from service.index.store import IndexStore
+from service.settings import Settings
+from tests.conftest import CORPUS, make_ingester
+
+QUESTION = "What did Ushakov say?"
+
+
+def _saved(folder: Path) -> list[Path]:
+    return sorted(folder.glob("snapshot-*.pickle"))
+
+
+def _wait_saved(folder: Path, n: int = 1) -> list[Path]:
+    deadline = time.monotonic() + 30
+    while len(_saved(folder)) < n or any(folder.glob(".*.tmp")):
+        assert time.monotonic() < deadline, "no snapshot file written"
+        time.sleep(0.05)
+    return _saved(folder)
+
+
+class Reads:
+    """Counts snapshot builds and the sources each reads from Chroma."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.builds = 0
+        self.sources: list[str] = []
+        real_build = CorpusSnapshot.build
+        real_load = IndexStore.load_current
+
+        def build(store: IndexStore, name_similarity: float, **kw: object) -> CorpusSnapshot:
+            self.builds += 1
+            return real_build(store, name_similarity, **kw)  # type: ignore[arg-type]
+
+        def load_current(store: IndexStore, documents: dict) -> object:  # type: ignore[type-arg]
+            self.sources.extend(documents)
+            return real_load(store, documents)
+
+        monkeypatch.setattr(CorpusSnapshot, "build", staticmethod(build))
+        monkeypatch.setattr(IndexStore, "load_current", load_current)
+
+
+def _same(a: CorpusSnapshot, b: CorpusSnapshot) -> None:
+    assert a.fingerprint == b.fingerprint and a.documents == b.documents
+    assert a.sentences == b.sentences
+    assert np.array_equal(np.asarray(a.vectors), np.asarray(b.vectors))
+    query = a.vectors[0]
+    assert a.nearest(query, 5) == b.nearest(query, 5)
+    assert np.allclose(a.lexical.scores(QUESTION), b.lexical.scores(QUESTION))
+    assert a.lexical.search(QUESTION, 5) == b.lexical.search(QUESTION, 5)
+    assert a.names.resolve("Ushakov") == b.names.resolve("Ushakov")
+
+
+def test_a_new_process_starts_from_the_file(
+    scratch: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = sorted(CORPUS.glob("*.txt"))
+    ingester = make_ingester(scratch)
+    ingester.ingest_paths(files[:3])
+    first = Container(scratch).state().snapshot()  # built from Chroma, then saved
+    folder = scratch.snapshot_dir
+    assert len(_wait_saved(folder)) == 1
+
+    reads = Reads(monkeypatch)
+    state = Container(scratch).state()  # another process, as far as the index knows
+    again = state.snapshot()
+    assert reads.builds == 0 and not reads.sources  # nothing read from Chroma but the token
+    _same(first, again)
+    assert isinstance(again.vectors, np.memmap)  # shared through the page cache
+
+    # Documents added since the file: only they are read from Chroma.
+    ingester.ingest_paths(files[3:])
+    later = Container(scratch).state().snapshot()
+    assert reads.builds == 1
+    assert set(reads.sources) == {f.name for f in files[3:]}
+    assert set(later.documents) == {f.name for f in files}
+    reads.sources.clear()
+    full = CorpusSnapshot.build(make_ingester(scratch).store, scratch.retrieval.name_similarity)
+    _same(later, full)
+
+
+def test_a_file_of_another_index_or_a_damaged_one_is_ignored(
+    scratch: Settings, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    files = sorted(CORPUS.glob("*.txt"))
+    make_ingester(scratch).ingest_paths(files[:2])
+    Container(scratch).state().snapshot()
+    folder = scratch.snapshot_dir
+    (saved,) = _wait_saved(folder)
+
+    # Another embedder or name similarity: the key differs, the file is not used.
+    key = pickle.loads(saved.read_bytes())[0]["key"]
+    for other in (
+        SnapshotKey(key.collection_id, "another-model", key.name_similarity),
+        SnapshotKey(key.collection_id, key.embedder, key.name_similarity + 1),
+        SnapshotKey("another-collection", key.embedder, key.name_similarity),
+    ):
+        assert load(folder, key) is not None and load(folder, other) is None
+
+    # A damaged file (cut short): built from Chroma, with a warning, never an error.
+    saved.write_bytes(saved.read_bytes()[:100])
+    reads = Reads(monkeypatch)
+    with caplog.at_level(logging.WARNING):
+        snap = Container(scratch).state().snapshot()
+    assert reads.builds == 1 and len(snap.documents) == 2
+    assert "unreadable" in caplog.text
+
+
+def test_a_write_is_all_or_nothing(scratch: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_ingester(scratch).ingest_paths(sorted(CORPUS.glob("*.txt"))[:1])
+    state = Container(scratch).state()
+    snap = state.snapshot()
+    folder = scratch.snapshot_dir
+    _wait_saved(folder)
+    before = sorted(p.name for p in folder.iterdir())
+
+    files = SnapshotFiles(folder, state.files.key, save_interval_s=0)  # type: ignore[union-attr]
+
+    def broken_dump(*args: object, **kwargs: object) -> None:
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(pickle, "dump", broken_dump)
+    with pytest.raises(OSError):
+        files.write(snap.to_parts(), snap.vectors)
+    # the old snapshot is whole and still the one read; no temporary left behind
+    assert sorted(p.name for p in folder.iterdir() if p.suffix != ".npy") == [
+        n for n in before if not n.endswith(".npy")
+    ]
+    assert not list(folder.glob(".*.tmp"))
+    monkeypatch.undo()
+    assert load(folder, files.key) is not None
+
+
+def test_writes_are_spaced_and_one_at_a_time(scratch: Settings) -> None:
+    make_ingester(scratch).ingest_paths(sorted(CORPUS.glob("*.txt"))[:1])
+    state = Container(scratch).state()
+    snap = state.snapshot()
+    folder = scratch.snapshot_dir
+    _wait_saved(folder)
+    key = state.files.key  # type: ignore[union-attr]
+    assert not SnapshotFiles(folder, key, save_interval_s=3600).due()
+    assert SnapshotFiles(folder, key, save_interval_s=0).due()
+
+    import fcntl
+
+    files = SnapshotFiles(folder, key, save_interval_s=0)
+    with (folder / f".{key.stem()}.lock").open("w") as held:  # another process writing
+        fcntl.flock(held, fcntl.LOCK_EX)
+        assert files.write(snap.to_parts(), snap.vectors) is None
+    written = files.write(snap.to_parts(), snap.vectors)
+    assert written is not None and _saved(folder) == [written]  # the older one removed
+    assert len(list(folder.glob("*.npy"))) == 1
+
+
+def test_off_by_setting(tmp_path: Path) -> None:
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path, retrieval={"snapshot_file": False})
+    make_ingester(settings).ingest_paths(sorted(CORPUS.glob("*.txt"))[:1])
+    state = Container(settings).state()
+    assert isinstance(state, IndexState) and state.files is None
+    state.snapshot()
+    time.sleep(0.3)
+    assert not settings.snapshot_dir.exists()
