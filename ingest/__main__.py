@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -25,7 +26,9 @@ from service.components.embedding_cache import make_cached
 from service.components.embeddings import ingest_threads, make_embedder
 from service.components.entity_cache import make_ingest_tagger
 from service.index import ownership
+from service.index.corpus import IndexState
 from service.index.errors import IndexUnavailable
+from service.index.snapshot_file import snapshot_files
 from service.index.store import IndexStore, make_client
 from service.settings import Settings
 
@@ -119,10 +122,35 @@ def _run_local(args: argparse.Namespace, settings: Settings) -> int:
             summary.outcomes.append(ingester.remove(source))
         if args.sync:
             summary.outcomes.extend(ingester.prune({f.name for f in files}))
+        if summary.changed():
+            _keep_snapshot(settings, ingester.store, quiet=args.quiet)
     except (DocumentError, IndexUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return _report(summary)
+
+
+def _keep_snapshot(settings: Settings, store: IndexStore, quiet: bool) -> None:
+    """Build the service's snapshot of the index now and keep it on disk, so that the
+    service's next start reads it instead of rebuilding it from Chroma (see
+    ``service.index.snapshot_file``). It starts from the file a previous run or the
+    service left, so only the documents changed since are read again."""
+    files = snapshot_files(settings, store)
+    if files is None:
+        return
+    started = time.perf_counter()
+    retrieval = settings.retrieval
+    state = IndexState(store, retrieval.name_similarity, 0, retrieval.exact_dense_max, files)
+    try:
+        path = state.save_now()
+    except OSError as exc:  # the index is written; only the next start is slower
+        print(f"warning: could not keep the index snapshot: {exc}", file=sys.stderr)
+        return
+    if path is not None and not quiet:
+        print(
+            f"snapshot for the service kept in {time.perf_counter() - started:.1f} s",
+            file=sys.stderr,
+        )
 
 
 def _report(summary: Summary) -> int:

@@ -76,6 +76,10 @@ class Summary:
     def sentences(self) -> int:
         return sum(o.sentences for o in self.outcomes if o.status != "failed")
 
+    def changed(self) -> bool:
+        """Whether the index changed (a document added, replaced or removed)."""
+        return any(o.status in ("added", "replaced", "removed") for o in self.outcomes)
+
     def line(self) -> str:
         cache = ""
         if self.cache_hits is not None and self.embedded is not None:

@@ -13,7 +13,7 @@ from service.components.embeddings import Embedder, make_embedder
 from service.components.entity_cache import make_ingest_tagger
 from service.index.corpus import IndexState
 from service.index.errors import IndexUnavailable
-from service.index.snapshot_file import SnapshotFiles, SnapshotKey
+from service.index.snapshot_file import snapshot_files
 from service.index.store import IndexStore, make_client
 from service.index.watch import ChromaWatch
 from service.language.entities import EntityTagger
@@ -88,7 +88,7 @@ class Container:
                     self.settings.retrieval.name_similarity,
                     self.settings.retrieval.refresh_interval_s,
                     self.settings.retrieval.exact_dense_max,
-                    self._snapshot_files(store),
+                    snapshot_files(self.settings, store),
                 )
                 if self._state is not None:
                     # Answer from the snapshot held, checked against the new connection in
@@ -99,15 +99,6 @@ class Container:
             return self._state
         finally:
             self._lock.release()
-
-    def _snapshot_files(self, store: IndexStore) -> SnapshotFiles | None:
-        retrieval = self.settings.retrieval
-        if not retrieval.snapshot_file:
-            return None
-        # The collection's id, not where it is reached: a managed server's port changes
-        # at every start; a collection deleted and made again gets a new id.
-        key = SnapshotKey(str(store.sentences.id), self.embedder.name, retrieval.name_similarity)
-        return SnapshotFiles(self.settings.snapshot_dir, key, retrieval.snapshot_save_interval_s)
 
     def index_sizes(self) -> tuple[int, int] | None:
         """(documents, sentences) of the snapshot this process holds; no Chroma call."""

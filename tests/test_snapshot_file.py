@@ -178,3 +178,52 @@ def test_off_by_setting(tmp_path: Path) -> None:
     state.snapshot()
     time.sleep(0.3)
     assert not settings.snapshot_dir.exists()
+
+
+def test_the_ingest_cli_leaves_a_snapshot_for_the_service(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT, make_settings
+
+    settings = make_settings(tmp_path / "data")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSQA_")}
+    env.update(
+        NEWSQA_DATA__DIR=str(settings.data.dir), NEWSQA_CHROMA__PATH=str(settings.chroma_path)
+    )
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    files = sorted(CORPUS.glob("*.txt"))
+
+    def ingest() -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [sys.executable, "-m", "ingest", str(articles)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert done.returncode == 0, done.stderr
+        return done
+
+    for f in files[:2]:
+        shutil.copy(f, articles)
+    assert "snapshot for the service kept" in ingest().stderr
+    reads = Reads(monkeypatch)
+    snap = Container(settings).state().snapshot()
+    assert reads.builds == 0 and set(snap.documents) == {f.name for f in files[:2]}
+
+    shutil.copy(files[2], articles)  # one more: the CLI reads that one only, and saves
+    monkeypatch.undo()
+    ingest()
+    reads = Reads(monkeypatch)
+    snap = Container(settings).state().snapshot()
+    assert reads.builds == 0 and set(snap.documents) == {f.name for f in files[:3]}
+    assert len(_saved(settings.snapshot_dir)) == 1
+
+    assert "snapshot" not in ingest().stderr  # nothing changed: nothing written

@@ -14,6 +14,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -286,6 +287,7 @@ class IndexState:
         self.store = store
         self.files = files
         self._saving = threading.Event()  # set while this process writes a snapshot file
+        self._read_from_file: CorpusSnapshot | None = None
         self.exact_dense_max = exact_dense_max
         self.name_similarity = name_similarity
         self.refresh_interval_s = refresh_interval_s
@@ -324,6 +326,21 @@ class IndexState:
             self._checked_at = time.monotonic()
             return current
 
+    def save_now(self) -> Path | None:
+        """Bring the snapshot up to date and write its file in this thread (the ingest CLI,
+        so that the service's next start finds it); None when there is nothing new to
+        write, or another process is writing it."""
+        if self.files is None:
+            return None
+        self._saving.set()  # this thread writes it, not a background one
+        try:
+            snap = self.refresh()
+            if snap is self._read_from_file:
+                return None  # the file already holds it
+            return self.files.write(snap.to_parts(), snap.vectors)
+        finally:
+            self._saving.clear()
+
     def _read_file(self) -> CorpusSnapshot | None:
         """The saved snapshot, if any: the next build then reads only what changed since."""
         if self.files is None:
@@ -332,7 +349,7 @@ class IndexState:
         saved = self.files.read()
         if saved is None:
             return None
-        snap = CorpusSnapshot.from_parts(*saved)
+        snap = self._read_from_file = CorpusSnapshot.from_parts(*saved)
         log.info(
             "index snapshot read from its file: %d documents, %d sentences (%.0f ms)",
             len(snap.documents),

@@ -34,6 +34,9 @@ from typing import Any
 
 import numpy as np
 
+from service.index.store import IndexStore
+from service.settings import Settings
+
 log = logging.getLogger(__name__)
 
 # Bump when the pickled classes change shape (StoredSentence, LexicalIndex, NameIndex...).
@@ -50,6 +53,17 @@ class SnapshotKey:
 
     def stem(self) -> str:
         return f"snapshot-{self.collection_id}"
+
+
+def snapshot_files(settings: Settings, store: IndexStore) -> SnapshotFiles | None:
+    """Where ``store``'s snapshots are kept under these settings (None: not kept)."""
+    retrieval = settings.retrieval
+    if not retrieval.snapshot_file:
+        return None
+    # The collection's id, not where it is reached: a managed server's port changes at
+    # every start; a collection deleted and made again gets a new id.
+    key = SnapshotKey(str(store.sentences.id), store.embedder_name, retrieval.name_similarity)
+    return SnapshotFiles(settings.snapshot_dir, key, retrieval.snapshot_save_interval_s)
 
 
 class SnapshotFiles:
