@@ -227,3 +227,19 @@ def test_the_ingest_cli_leaves_a_snapshot_for_the_service(
     assert len(_saved(settings.snapshot_dir)) == 1
 
     assert "snapshot" not in ingest().stderr  # nothing changed: nothing written
+
+
+def test_a_folder_that_cannot_be_written_costs_a_warning_only(
+    scratch: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    make_ingester(scratch).ingest_paths(sorted(CORPUS.glob("*.txt"))[:1])
+    scratch.snapshot_dir.parent.mkdir(parents=True, exist_ok=True)
+    scratch.snapshot_dir.write_text("not a folder")  # e.g. a read-only data mount
+    with caplog.at_level(logging.WARNING):
+        state = Container(scratch).state()
+        assert len(state.snapshot().documents) == 1
+        deadline = time.monotonic() + 10
+        while "could not save the index snapshot" not in caplog.text:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert state.files is not None and not state.files.due()  # not retried at once

@@ -77,19 +77,27 @@ class SnapshotFiles:
         self.folder = folder
         self.key = key
         self.save_interval_s = save_interval_s
+        self._tried_at: float | None = None  # this process's last write, even a failed one
 
     def read(self) -> tuple[dict[str, Any], np.ndarray] | None:
         return load(self.folder, self.key) if self.folder.is_dir() else None
 
     def due(self) -> bool:
+        """Whether a write is due: none for ``save_interval_s``, by any process, and no
+        attempt of this one either (a folder it cannot write is not retried at every
+        refresh)."""
+        now = time.time()
+        if self._tried_at is not None and now - self._tried_at < self.save_interval_s:
+            return False
         newest = max(
             (p.stat().st_mtime for p in self.folder.glob(f"{self.key.stem()}-*.pickle")),
             default=None,
         )
-        return newest is None or time.time() - newest >= self.save_interval_s
+        return newest is None or now - newest >= self.save_interval_s
 
     def write(self, parts: dict[str, Any], vectors: np.ndarray) -> Path | None:
         """Save unless another process is saving; returns the file written, if any."""
+        self._tried_at = time.time()
         self.folder.mkdir(parents=True, exist_ok=True)
         with (self.folder / f".{self.key.stem()}.lock").open("w") as lock:
             try:
