@@ -298,6 +298,12 @@ def _retrieval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fit_scorer(args: argparse.Namespace) -> int:
+    from eval.fit_scorer import run
+
+    return run(Path(args.out), recompute=args.recompute)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -392,6 +398,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     ret.add_argument("--quiet", action="store_true", help="no progress lines")
     ret.set_defaults(func=_retrieval)
+
+    from service.answering.scorer import WEIGHTS_FILE
+
+    fit = sub.add_parser(
+        "fit-scorer", help="fit the sentence scorer and refusal on the tuning splits"
+    )
+    fit.add_argument("--recompute", action="store_true", help="rebuild the cached feature rows")
+    fit.add_argument("--out", default=str(WEIGHTS_FILE), help="weights file to write")
+    fit.set_defaults(func=_fit_scorer)
 
     args = parser.parse_args(argv)
     return int(args.func(args))

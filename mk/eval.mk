@@ -6,9 +6,14 @@
 #   make eval EVAL_ARGS="--corpus news,html"    some suites only
 #   make eval-home EVAL_ARGS="--mode extractive,llm"  the home set's detailed report
 #   make eval-home EVAL_ARGS="--url http://127.0.0.1:8000"  ... against a running service
-.PHONY: eval eval-home
+#   make fit-scorer   refit the extractive sentence scorer and refusal threshold on the
+#                     tuning splits (service/answering/weights/sentence_scorer.json)
+.PHONY: eval eval-home fit-scorer
 eval: install
 	$(BIN)/python -m eval suites $(EVAL_ARGS)
 
 eval-home: install
 	$(BIN)/python -m eval run $(EVAL_ARGS)
+
+fit-scorer: install
+	$(BIN)/python -m eval fit-scorer $(FIT_ARGS)

@@ -8,6 +8,7 @@ from functools import cached_property
 
 from service.answering.base import Answerer
 from service.answering.extractive import ExtractiveAnswerer
+from service.answering.scorer import SentenceScorer
 from service.components.embedding_cache import make_cached
 from service.components.embeddings import Embedder, make_embedder
 from service.components.entity_cache import make_ingest_tagger
@@ -34,7 +35,9 @@ class Container:
         self._lock = threading.Lock()
         # A Chroma server is watched from a thread of its own (started with the app).
         self.watch = ChromaWatch(settings.chroma) if settings.chroma.mode == "http" else None
-        extractive = ExtractiveAnswerer(settings.answer)
+        # The fitted sentence scorer, loaded (and checked against the features) at start-up.
+        self.scorer = SentenceScorer.from_file(settings.answer.scorer_weights)
+        extractive = ExtractiveAnswerer(settings.answer, self.scorer)
         self.answerers: dict[str, Answerer] = {"extractive": extractive}
         if settings.llm.configured:  # prompts are loaded and checked here, at start-up
             from service.answering.llm_answerer import LLMAnswerer

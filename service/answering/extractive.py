@@ -4,9 +4,11 @@ No model writes anything: every claim of the answer is a sentence of the corpus 
 with a leading "He"/"She" replaced by the name it stands for), so every citation supports
 its claim by construction. What this module decides is *which* sentences:
 
-- relevance: the fused retrieval rank, the question's terms the sentence covers (IDF
-  weighted, name spellings folded), and its dense similarity to the question;
-- for "What did X say?": sentences in which X is the speaker (``attribution``);
+- relevance: the probability that the sentence holds the answer, from the fitted sentence
+  scorer (:mod:`answering.scorer` over :mod:`answering.features`: fused rank, dense
+  similarity, the question's terms the sentence and its neighbours cover, answer type,
+  speaker for "What did X say?"...); claims whose probability is near the best one's
+  (``keep_ratio`` of the weights file) are kept, at most ``max_claims``;
 - the same fact reported by several sources becomes one claim citing all of them
   (near-paraphrases from different files, or the same speaker's statement reported twice).
 """
@@ -19,11 +21,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from service.answering.base import Answer, Citation, Question
-from service.answering.support import coverage, question_keys
+from service.answering.scorer import SentenceScorer
 from service.index.corpus import CorpusSnapshot
 from service.language.keys import name_key
 from service.language.pronouns import SPEAKER_PRONOUN
-from service.language.question import answer_shape, asked_speaker
 from service.retrieval.hybrid import Retrieval
 from service.settings import AnswerSettings
 
@@ -32,10 +33,7 @@ from service.settings import AnswerSettings
 _SAME_FACT = 0.8
 _SAME_STATEMENT = 0.65
 _WORD_BUDGET = 90  # claims are added while the answer stays within this many words
-_LONG_SENTENCE = 30  # words; longer sentences score a little lower (short answers read better)
-_KEEP_RATIO = 0.7  # a claim must score at least this share of the best claim's score
 _MIN_CLAIM_WORDS = 5  # "“What a mess.”" means nothing on its own
-_ANSWER_TYPE_BONUS = 0.25
 
 
 @dataclass
@@ -47,40 +45,9 @@ class Claim:
 class ExtractiveAnswerer:
     mode = "extractive"
 
-    def __init__(self, settings: AnswerSettings) -> None:
+    def __init__(self, settings: AnswerSettings, scorer: SentenceScorer) -> None:
         self.settings = settings
-
-    def _score(self, question: str, retrieval: Retrieval) -> tuple[dict[int, float], str | None]:
-        snap = retrieval.snapshot
-        speaker = asked_speaker(question, snap.names)
-        canon = speaker[0] if speaker else None
-        keys = [k for _, k in question_keys(question, snap)]
-        topic = [k for k in keys if k != name_key(canon)] if canon else keys
-        shape = answer_shape(question)
-        pool = set(retrieval.fused)
-        if canon:
-            pool |= set(snap.said_by.get(canon, ()))
-        best_fused = max(retrieval.fused.values(), default=1.0) or 1.0
-        scores: dict[int, float] = {}
-        for pos in pool:
-            s = snap.sentences[pos]
-            rel = retrieval.fused.get(pos, 0.0) / best_fused
-            cov = coverage(topic, snap.keys_of(s.text), snap) if topic else 0.0
-            dense = float(retrieval.similarities[pos])
-            score = 0.35 * rel + 0.4 * cov + 0.25 * dense
-            if shape is not None and shape.search(s.text):
-                score += _ANSWER_TYPE_BONUS
-            score -= 0.004 * max(0, len(s.text.split()) - _LONG_SENTENCE)
-            if canon:
-                who = snap.speakers[pos]
-                if who == canon:
-                    score += 0.5
-                    if name_key(canon) in snap.keys_of(s.text):
-                        score += 0.1  # names the speaker: reads on its own
-                elif name_key(canon) not in snap.keys_of(s.text):
-                    score -= 0.15
-            scores[pos] = score
-        return scores, speaker[1] if speaker else None
+        self.scorer = scorer
 
     @staticmethod
     def _same_fact(snap: CorpusSnapshot, a: int, b: int) -> bool:
@@ -94,17 +61,16 @@ class ExtractiveAnswerer:
 
     def select(self, question: str, retrieval: Retrieval) -> tuple[list[Claim], str | None]:
         """The claims of the answer, best first, each with the sentences that state it."""
-        scores, speaker_written = self._score(question, retrieval)
-        if not scores:
+        scored = self.scorer.score(question, retrieval)
+        speaker_written = scored.speaker_written
+        if not scored.positions:
             return [], speaker_written
         snap = retrieval.snapshot
-        ranked = sorted(scores, key=lambda p: (-scores[p], p))
-        top = scores[ranked[0]]
-        floor = top * _KEEP_RATIO if top > 0 else top
+        floor = scored.best * self.scorer.weights.keep_ratio
         claims: list[Claim] = []
         used_words = 0
-        for pos in ranked[:30]:
-            if scores[pos] < floor:
+        for pos, prob in zip(scored.positions[:30], scored.probabilities, strict=False):
+            if prob < floor:
                 break
             home = next((c for c in claims if self._same_fact(snap, c.positions[0], pos)), None)
             if home is not None and any(
@@ -117,7 +83,7 @@ class ExtractiveAnswerer:
                 length = len(snap.sentences[pos].text.split())
                 if claims and (used_words + length > _WORD_BUDGET or length < _MIN_CLAIM_WORDS):
                     continue
-                claims.append(Claim([pos], scores[pos]))
+                claims.append(Claim([pos], prob))
                 used_words += length
         return claims, speaker_written
 
