@@ -96,7 +96,7 @@ def _corpus_rows(name: str, tmp: Path, out: list[dict[str, Any]]) -> None:
     from service.answering.base import Turn
     from service.answering.features import candidates
     from service.answering.followup import condense
-    from service.answering.refusal import rule_refusal
+    from service.answering.refusal import no_figure, rule_refusal
 
     files, make_cases = _news() if name == "news" else _squad(None, tmp / "squad-docs")
     article: dict[str, str] = {}
@@ -136,6 +136,7 @@ def _corpus_rows(name: str, tmp: Path, out: list[dict[str, Any]]) -> None:
                     "part": case.part,
                     "answerable": case.answerable,
                     "rule": ruled.reason if ruled else None,
+                    "no_figure": no_figure(standalone, retrieval),
                     "group": article.get(case.id) or _group(case),
                     "matrix": found.matrix,
                     "labels": [

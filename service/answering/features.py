@@ -35,6 +35,7 @@ FEATURES = (
     "new_terms",  # share of the sentence's terms the question does not use (answers are new)
     "answer_type",  # the question wants a date/number/place and the sentence holds one
     "type_missing",  # it wants one and the sentence holds none
+    "typed_coverage",  # window_coverage when the sentence holds the wanted type, else 0
     "speaker_is_asked",  # "What did X say?" and X speaks in this sentence
     "speaker_named",  # ... and the sentence names X
     "speaker_other",  # ... and the sentence neither is X's nor names X
@@ -105,6 +106,7 @@ def candidates(question: str, retrieval: Retrieval) -> Candidates:
         new = sum(idf(k, snap) for k in own if k not in asked)
         total = sum(idf(k, snap) for k in own)
         typed = shape is not None and bool(shape.search(s.text))
+        window_cov = coverage(topic, window, snap) if topic else 0.0
         who = snap.speakers[pos] if canon else None
         named = canon is not None and name_key(canon) in sentence_keys
         rows[i] = (
@@ -115,10 +117,11 @@ def candidates(question: str, retrieval: Retrieval) -> Candidates:
             0.0,
             coverage(topic, sentence_keys, snap) if topic else 0.0,
             0.0,
-            coverage(topic, window, snap) if topic else 0.0,
+            window_cov,
             new / total if total else 0.0,
             float(typed),
             float(shape is not None and not typed),
+            window_cov if typed else 0.0,
             float(bool(canon) and who == canon),
             float(named),
             float(bool(canon) and who != canon and not named),

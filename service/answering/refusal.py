@@ -11,7 +11,9 @@ questions. In order (the first that holds decides):
 - ``no_evidence``: it asks what X said and the articles report X saying nothing; or the
   fitted probability that the best candidate sentence holds the answer
   (:mod:`answering.scorer`) is below the threshold chosen on the tuning splits (recorded
-  in the weights file beside the weights).
+  in the weights file beside the weights); or, when the fit measured that it helps on
+  the tuning splits (``no_figure_rule`` in the weights file), it asks for a figure and no
+  retrieved sentence among its terms holds one.
 
 :data:`REFUSAL_TEXT` is the one refusal sentence: the llm mode declines with it, and
 ``prompts/system.txt`` tells the model to use it (a test keeps the file in step).
@@ -23,9 +25,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from service.answering.scorer import SentenceScorer
-from service.answering.support import unknown_terms
+from service.answering.support import coverage, question_keys, unknown_terms
 from service.language.keys import name_key
-from service.language.question import asked_speaker, is_instruction
+from service.language.question import answer_shape, asked_speaker, asks_for_number, is_instruction
 from service.language.speech import SPEECH_VERBS
 from service.language.text import words
 from service.retrieval.hybrid import Retrieval
@@ -65,6 +67,27 @@ def silent_speaker(question: str, retrieval: Retrieval) -> str | None:
     return written
 
 
+# "How many X?" is only answered by a figure among the question's terms: a sentence with a
+# number that covers at least this share of them (IDF weighted), with its neighbours.
+_FIGURE_SUPPORT = 0.5
+
+
+def no_figure(question: str, retrieval: Retrieval) -> bool:
+    """It asks for a figure and no retrieved sentence among its terms holds one."""
+    shape = answer_shape(question)
+    if not asks_for_number(question) or shape is None:
+        return False
+    snap = retrieval.snapshot
+    keys = [k for _, k in question_keys(question, snap)]
+    for ev in retrieval.evidence:
+        if shape.search(ev.ref.text):
+            context = " ".join([*(r.text for r in ev.before), ev.ref.text])
+            context = " ".join([context, *(r.text for r in ev.after)])
+            if coverage(keys, snap.keys_of(context), snap) >= _FIGURE_SUPPORT:
+                return False
+    return True
+
+
 def rule_refusal(original: str, standalone: str, retrieval: Retrieval) -> Refusal | None:
     """The refusals that do not weigh evidence: an instruction, an empty index, a term the
     corpus never mentions, a person it never reports speaking."""
@@ -98,4 +121,6 @@ def refusal(
         return ruled
     if scorer.score(standalone, retrieval).best < scorer.weights.refuse_below:
         return Refusal("no_evidence", REFUSAL_TEXT)
+    if scorer.weights.no_figure_rule and no_figure(standalone, retrieval):
+        return Refusal("no_evidence", f"{REFUSAL_TEXT} They give no figure.")
     return None

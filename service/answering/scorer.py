@@ -33,6 +33,7 @@ class ScorerWeights:
     intercept: float
     refuse_below: float  # best sentence probability under which the service refuses
     keep_ratio: float  # a claim's probability must reach this share of the best one's
+    no_figure_rule: bool = False  # refuse "how many" without a figure among its terms
 
     @classmethod
     def load(cls, path: Path) -> ScorerWeights:
@@ -55,6 +56,7 @@ class ScorerWeights:
             intercept=float(data["intercept"]),
             refuse_below=float(data["refusal"]["refuse_below"]),
             keep_ratio=float(data["claims"]["keep_ratio"]),
+            no_figure_rule=bool(data["refusal"].get("no_figure_rule", False)),
         )
 
     def probabilities(self, matrix: np.ndarray) -> np.ndarray:

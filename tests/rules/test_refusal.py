@@ -76,3 +76,15 @@ def test_a_known_person_the_articles_never_quote() -> None:
 def test_the_system_prompt_declines_with_the_refusal_text() -> None:
     prompts = Prompts.load(PROJECT_ROOT / "prompts")
     assert REFUSAL_TEXT in prompts.system.text
+
+
+def test_the_figure_rule_applies_only_when_the_fit_kept_it() -> None:
+    hits = {2: 0.7}
+    question = "How many engineers inspected the bridge?"
+    on = SentenceScorer(replace(SCORER.weights, refuse_below=0.0, no_figure_rule=True))
+    off = SentenceScorer(replace(SCORER.weights, refuse_below=0.0, no_figure_rule=False))
+    verdict = ask(question, hits, scorer=on)
+    assert verdict is not None and verdict.text.endswith("They give no figure.")
+    assert ask(question, hits, scorer=off) is None
+    # a figure among the question's terms answers it
+    assert ask("How many crowns did the repairs cost?", {1: 0.7}, scorer=on) is None
