@@ -28,7 +28,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -208,7 +207,6 @@ def fit_file(rows: Rows) -> dict[str, Any]:
     return {
         "version": VERSION,
         "made_by": "python -m eval fit-scorer (eval/fit_scorer.py)",
-        "fitted_on": str(date.today()),
         "training_set": (
             f"candidate sentences of the tuning questions only: SQuAD 2.0 tuning articles "
             f"(eval/squad/split.txt, {counts['squad']} questions) and outside-news tuning pages "

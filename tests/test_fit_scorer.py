@@ -1,0 +1,79 @@
+"""eval.fit_scorer on made-up rows: the fit, the threshold choice and the file it writes.
+
+The rows are invented (no corpus, no model): answerable questions have one gold candidate
+whose coverage stands out, unanswerable ones only weak candidates, and one "SQuAD-like"
+corpus plus one "news-like" corpus, as the real fit sees them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from eval.fit_scorer import figures, fit_file, per_question
+from eval.scorer_data import Rows
+from service.answering.features import FEATURES
+from service.answering.scorer import ScorerWeights
+
+
+def made_up_rows(seed: int = 0) -> Rows:
+    rng = np.random.default_rng(seed)
+    cov = FEATURES.index("coverage")
+    matrices, labels, question, questions = [], [], [], []
+    for i in range(160):
+        corpus = "squad" if i < 120 else "news"
+        answerable = i % 2 == 0
+        block = rng.uniform(0.0, 0.3, size=(6, len(FEATURES)))
+        gold = np.zeros(6, dtype=np.int8)
+        if answerable:
+            block[0, cov] = rng.uniform(0.7, 1.0)
+            gold[0] = 1
+        matrices.append(block)
+        labels += list(gold)
+        question += [i] * 6
+        questions.append(
+            {
+                "id": f"q{i}",
+                "corpus": corpus,
+                "part": f"{corpus}-tuning",
+                "answerable": answerable,
+                "rule": None,
+                "no_figure": False,
+                "group": f"{corpus}-{i % 10}",
+            }
+        )
+    return Rows(
+        np.vstack(matrices),
+        np.asarray(labels, dtype=np.int8),
+        np.asarray(question, dtype=np.int32),
+        np.full(len(labels), 12, dtype=np.int32),
+        questions,
+    )
+
+
+def test_the_fit_separates_and_its_file_loads(tmp_path: Path) -> None:
+    content = fit_file(made_up_rows())
+    path = tmp_path / "w.json"
+    path.write_text(json.dumps(content), encoding="utf-8")
+    weights = ScorerWeights.load(path)
+    assert weights.coef[FEATURES.index("coverage")] > 0
+    for figs in content["tuning_figures_out_of_fold"].values():
+        assert figs["false_refusals"] <= 0.05
+        assert figs["has_answer"] >= 0.9 and figs["no_answer"] >= 0.9
+        assert figs["cites"] <= 3
+    assert "tuning" in content["training_set"] and content["made_by"].startswith("python -m")
+
+
+def test_the_fit_is_deterministic() -> None:
+    assert fit_file(made_up_rows()) == fit_file(made_up_rows())
+
+
+def test_a_higher_threshold_refuses_more() -> None:
+    rows = made_up_rows()
+    probs = rows.matrix[:, FEATURES.index("coverage")]
+    pq = per_question(rows, probs, keep_ratio=0.5)
+    low, high = figures(pq, 0.1, "squad", False), figures(pq, 0.6, "squad", False)
+    assert high.no_answer >= low.no_answer and high.false_refusals >= low.false_refusals
+    assert high.no_answer > low.no_answer
