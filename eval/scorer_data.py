@@ -16,7 +16,6 @@ unanswerable question's candidates are all negative. The rows are cached in
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -90,9 +89,9 @@ def _neutral_weights(folder: Path) -> Path:
 
 
 def _corpus_rows(name: str, tmp: Path, out: list[dict[str, Any]]) -> None:
-    from eval.client import InProcess, eval_settings
+    from eval.client import InProcess
     from eval.corpus import from_api
-    from eval.suites import _news, _squad
+    from eval.suites import _news, _squad, corpus_settings
     from service.answering.base import Turn
     from service.answering.features import candidates
     from service.answering.followup import condense
@@ -105,12 +104,7 @@ def _corpus_rows(name: str, tmp: Path, out: list[dict[str, Any]]) -> None:
 
         for art in load_articles():
             article.update({qa["id"]: art.source for qas in art.qas for qa in qas})
-    corpus = tmp / f"{name}-corpus"
-    corpus.mkdir()
-    for path in files:
-        shutil.copyfile(path, corpus / path.name)
-    settings = eval_settings(tmp / f"{name}-data")
-    settings.data.corpus_dir = corpus
+    settings = corpus_settings(name, files, tmp)
     settings.answer.scorer_weights = _neutral_weights(tmp)
     with InProcess(settings) as local:
         table = from_api(local.client.get_json)
