@@ -193,6 +193,12 @@ def choose(rows: Rows, probs: np.ndarray, figure_rule: bool) -> Choice:
     )
 
 
+def _said(choice: Choice) -> str:
+    if choice.objective < 0:
+        return f"over the {MAX_FALSE_REFUSALS} false-refusal limit on a corpus"
+    return f"{choice.objective:.4f}"
+
+
 def fit_file(rows: Rows) -> dict[str, Any]:
     """The weights file's content: the final model on all tuning rows, the decisions
     chosen on out-of-fold probabilities, and the figures that chose them."""
@@ -229,8 +235,8 @@ def fit_file(rows: Rows) -> dict[str, Any]:
             "no_figure_rule": chosen.figure_rule,
             "no_figure_rule_measured": (
                 "refusal.no_figure ('how many' with no figure among its terms) is on when it "
-                f"raises the tuning objective: {without.objective:.4f} without it, "
-                f"{with_rule.objective:.4f} with it"
+                f"raises the tuning objective: {_said(without)} without it, "
+                f"{_said(with_rule)} with it"
             ),
         },
         "claims": {
