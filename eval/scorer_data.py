@@ -91,13 +91,13 @@ def _neutral_weights(folder: Path) -> Path:
 def _corpus_rows(name: str, tmp: Path, out: list[dict[str, Any]]) -> None:
     from eval.client import InProcess
     from eval.corpus import from_api
-    from eval.suites import _news, _squad, corpus_settings
+    from eval.suites import corpus_of, corpus_settings
     from service.answering.base import Turn
     from service.answering.features import candidates
     from service.answering.followup import condense
     from service.answering.refusal import no_figure, rule_refusal
 
-    files, make_cases = _news() if name == "news" else _squad(None, tmp / "squad-docs")
+    files, make_cases = corpus_of(name, None, tmp)
     article: dict[str, str] = {}
     if name == "squad":
         from eval.squad import load_articles
