@@ -401,9 +401,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from service.answering.scorer import WEIGHTS_FILE
 
-    fit = sub.add_parser(
-        "fit-scorer", help="fit the sentence scorer and refusal on the tuning splits"
-    )
+    fit = sub.add_parser("fit-scorer", help="fit the sentence scorer on the tuning splits")
     fit.add_argument("--recompute", action="store_true", help="rebuild the cached feature rows")
     fit.add_argument("--out", default=str(WEIGHTS_FILE), help="weights file to write")
     fit.set_defaults(func=_fit_scorer)

@@ -7,18 +7,21 @@
    lbfgs: deterministic)
    of "this sentence is a gold sentence". News questions weigh more (``NEWS_WEIGHT``) so
    that 32 questions are not drowned by ~1,400 SQuAD ones.
-3. The decisions on its probabilities, chosen on **out-of-fold** probabilities (folds keep
+3. The claim rule ``keep_ratio``, chosen on **out-of-fold** probabilities (folds keep
    articles and pages whole, so a question is never scored by a model that saw its
-   article): the refusal threshold ``refuse_below`` on the best candidate's probability,
-   which maximises the mean of has-answer and no-answer accuracy (averaged over the two
-   corpora) while refusing at most 5 % of either corpus's answerable questions, and the
-   claim rule ``keep_ratio``; and whether the "how many without a figure" rule
-   (``refusal.no_figure``) stays on: only if it raises that objective. Measured when
-   this was written: the best probability tells SQuAD 2.0's unanswerable questions
-   (written to look answerable) from answerable ones barely better than chance (ROC AUC
-   .54), so the false-refusal limit keeps the threshold low.
-4. ``service/answering/weights/sentence_scorer.json``: weights, scaler, threshold, claim
-   rule, the training set's description and the figures on the tuning splits.
+   article): the largest ratio (fewest citations) whose has-answer accuracy, averaged over
+   the two corpora, is within ``KEEP_TOLERANCE`` of the best ratio's. Questions the
+   service's refusal (``answering.refusal``, which does not depend on the scorer) refuses
+   count as not answered.
+4. ``service/answering/weights/sentence_scorer.json``: weights, scaler, claim rule, the
+   training set's description and the out-of-fold has-answer accuracy.
+
+The scorer selects sentences only. Refusing on its best probability, or on a second
+logistic regression over question-level features of the best candidate (answer-type
+entity in its window, rare question terms, names and figures it lacks, agreement of the
+BM25 and dense lists), was measured and not kept: on the tuning splits neither separates
+SQuAD 2.0's unanswerable questions better than the dense similarity the service's
+evidence rule already uses (eval/README.md has the out-of-fold AUCs).
 
 The held-out halves and the home set (seed articles) are never read here.
 """
@@ -26,7 +29,6 @@ The held-out halves and the home set (seed articles) are never read here.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,20 +44,7 @@ C = 1.0  # inverse L2 strength
 MAX_CLAIMS = 3  # AnswerSettings.max_claims' default
 WORD_BUDGET = 90  # answering.extractive._WORD_BUDGET
 KEEP_RATIOS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
-MAX_FALSE_REFUSALS = 0.05  # the issue's limit for the outside-news suite, on every corpus
 KEEP_TOLERANCE = 0.005  # a claim rule this close to the best counts as as good
-THRESHOLDS = tuple(round(t, 3) for t in np.arange(0.0, 0.9, 0.005))
-
-
-@dataclass
-class Figures:
-    has_answer: float  # answered with a gold sentence cited
-    no_answer: float  # unanswerable and refused
-    false_refusals: float
-    cites: float  # citations per answered question
-
-    def as_dict(self) -> dict[str, float]:
-        return {k: round(v, 3) for k, v in self.__dict__.items()}
 
 
 def _fit(rows: Rows, mask: np.ndarray) -> tuple[Any, Any]:
@@ -93,13 +82,11 @@ def out_of_fold(rows: Rows, folds: int = 5) -> np.ndarray:
 
 @dataclass
 class PerQuestion:
-    """For one keep_ratio: each question's best probability, and what its answer would cite."""
+    """For one keep_ratio: what each question's answer cites."""
 
     corpus: np.ndarray
     answerable: np.ndarray
-    ruled: np.ndarray  # refused by a rule (instruction, unknown terms, silent speaker)
-    no_figure: np.ndarray  # "how many" with no figure among its terms (refusal.no_figure)
-    best: np.ndarray
+    ruled: np.ndarray  # refused by the service's refusal (answering.refusal)
     gold_cited: np.ndarray
     cites: np.ndarray
 
@@ -108,7 +95,6 @@ def per_question(rows: Rows, probs: np.ndarray, keep_ratio: float) -> PerQuestio
     """Cite up to MAX_CLAIMS sentences within keep_ratio of the best, as
     ``ExtractiveAnswerer.select`` does (same-fact merging across files aside)."""
     n = len(rows.questions)
-    best = np.zeros(n)
     gold = np.zeros(n, dtype=bool)
     cites = np.zeros(n)
     starts = np.searchsorted(rows.question, np.arange(n + 1))
@@ -117,11 +103,10 @@ def per_question(rows: Rows, probs: np.ndarray, keep_ratio: float) -> PerQuestio
         order = sel[np.argsort(-probs[sel], kind="stable")]
         if not len(order):
             continue
-        best[i] = probs[order[0]]
         chosen: list[int] = []
         used = 0
         for j in order[:30]:
-            if probs[j] < best[i] * keep_ratio or len(chosen) == MAX_CLAIMS:
+            if probs[j] < probs[order[0]] * keep_ratio or len(chosen) == MAX_CLAIMS:
                 break
             if chosen and (used + rows.words[j] > WORD_BUDGET or rows.words[j] < 5):
                 continue
@@ -133,81 +118,37 @@ def per_question(rows: Rows, probs: np.ndarray, keep_ratio: float) -> PerQuestio
         np.array([q["corpus"] for q in rows.questions]),
         np.array([q["answerable"] for q in rows.questions]),
         np.array([q["rule"] is not None for q in rows.questions]),
-        np.array([q.get("no_figure", False) for q in rows.questions]),
-        best,
         gold,
         cites,
     )
 
 
-def figures(pq: PerQuestion, refuse_below: float, corpus: str, figure_rule: bool) -> Figures:
-    mine = pq.corpus == corpus
-    refused = pq.ruled | (pq.best < refuse_below) | (pq.no_figure & figure_rule)
-    has, no = mine & pq.answerable, mine & ~pq.answerable
-    answered = mine & ~refused
-    return Figures(
-        float((has & ~refused & pq.gold_cited).sum() / max(1, has.sum())),
-        float((no & refused).sum() / max(1, no.sum())),
-        float((has & refused).sum() / max(1, has.sum())),
-        float(pq.cites[answered].sum() / max(1, answered.sum())),
-    )
+def has_answer(pq: PerQuestion, corpus: str) -> float:
+    """Answerable questions of ``corpus`` answered (not refused) with a gold sentence cited."""
+    has = (pq.corpus == corpus) & pq.answerable
+    return float((has & ~pq.ruled & pq.gold_cited).sum() / max(1, has.sum()))
 
 
-def _objective(figs: Sequence[Figures]) -> float:
-    """Mean of has-answer and no-answer accuracy, averaged over the corpora; -1 when a
-    corpus refuses more than MAX_FALSE_REFUSALS of its answerable questions."""
-    if any(f.false_refusals > MAX_FALSE_REFUSALS for f in figs):
-        return -1.0
-    return float(np.mean([(f.has_answer + f.no_answer) / 2 for f in figs]))
-
-
-@dataclass
-class Choice:
-    keep_ratio: float
-    refuse_below: float
-    figure_rule: bool
-    objective: float
-    figures: dict[str, Figures]
-
-
-def choose(rows: Rows, probs: np.ndarray, figure_rule: bool) -> Choice:
-    """(keep_ratio, refuse_below) on these probabilities, with or without the figure rule.
-
-    refuse_below maximises :func:`_objective` for each keep_ratio; of the keep_ratios, the
-    largest (fewest citations) whose objective is within KEEP_TOLERANCE of the best one.
-    """
+def choose_keep(rows: Rows, probs: np.ndarray) -> tuple[float, PerQuestion]:
+    """The largest keep_ratio whose has-answer accuracy (mean over the corpora) is within
+    KEEP_TOLERANCE of the best ratio's, and the per-question results under it."""
     corpora = sorted({q["corpus"] for q in rows.questions})
-    options: list[Choice] = []
+    options = []
     for keep in KEEP_RATIOS:
         pq = per_question(rows, probs, keep)
-        scored = [
-            (_objective([figures(pq, t, c, figure_rule) for c in corpora]), t) for t in THRESHOLDS
-        ]
-        best_score = max(score for score, _ in scored)
-        t = min(t for score, t in scored if score == best_score)
-        figs = {c: figures(pq, t, c, figure_rule) for c in corpora}
-        options.append(Choice(keep, t, figure_rule, best_score, figs))
-    top = max(o.objective for o in options)
-    return max(
-        (o for o in options if o.objective >= top - KEEP_TOLERANCE), key=lambda o: o.keep_ratio
-    )
-
-
-def _said(choice: Choice) -> str:
-    if choice.objective < 0:
-        return f"over the {MAX_FALSE_REFUSALS} false-refusal limit on a corpus"
-    return f"{choice.objective:.4f}"
+        options.append((float(np.mean([has_answer(pq, c) for c in corpora])), keep, pq))
+    top = max(score for score, _, _ in options)
+    _, keep, pq = max((o for o in options if o[0] >= top - KEEP_TOLERANCE), key=lambda o: o[1])
+    return keep, pq
 
 
 def fit_file(rows: Rows) -> dict[str, Any]:
-    """The weights file's content: the final model on all tuning rows, the decisions
-    chosen on out-of-fold probabilities, and the figures that chose them."""
+    """The weights file's content: the model fitted on all tuning rows, the claim rule
+    chosen on out-of-fold probabilities, and the figures that chose it."""
     from service.answering.features import FEATURES
 
     oof = out_of_fold(rows)
-    without, with_rule = choose(rows, oof, False), choose(rows, oof, True)
-    chosen = with_rule if with_rule.objective > without.objective else without
-    keep, threshold, tuned = chosen.keep_ratio, chosen.refuse_below, chosen.figures
+    keep, pq = choose_keep(rows, oof)
     scaler, model = _fit(rows, np.ones(len(rows.labels), dtype=bool))
     counts = {c: sum(1 for q in rows.questions if q["corpus"] == c) for c in ("squad", "news")}
     return {
@@ -226,41 +167,24 @@ def fit_file(rows: Rows) -> dict[str, Any]:
         "scale": [round(float(v), 6) for v in scaler.scale_],
         "coef": [round(float(v), 6) for v in model.coef_[0]],
         "intercept": round(float(model.intercept_[0]), 6),
-        "refusal": {
-            "refuse_below": threshold,
-            "rule": "refuse (no_evidence) when the best candidate's probability is below "
-            "refuse_below; chosen on out-of-fold tuning probabilities to maximise the mean of "
-            "has-answer and no-answer accuracy (averaged over SQuAD and news) while at most "
-            f"{MAX_FALSE_REFUSALS} of each corpus's answerable questions are refused",
-            "no_figure_rule": chosen.figure_rule,
-            "no_figure_rule_measured": (
-                "refusal.no_figure ('how many' with no figure among its terms) is on when it "
-                f"raises the tuning objective: {_said(without)} without it, "
-                f"{_said(with_rule)} with it"
-            ),
-        },
         "claims": {
             "keep_ratio": keep,
             "rule": "keep up to max_claims claims whose probability is at least keep_ratio x "
-            "the best one's: the largest ratio whose tuning objective is within "
-            f"{KEEP_TOLERANCE} of the best ratio's (fewest citations for as many right)",
+            "the best one's: the largest ratio whose out-of-fold has-answer accuracy (mean "
+            f"of SQuAD and news tuning) is within {KEEP_TOLERANCE} of the best ratio's",
         },
-        "tuning_figures_out_of_fold": {c: f.as_dict() for c, f in tuned.items()},
+        "has_answer_out_of_fold": {c: round(has_answer(pq, c), 3) for c in sorted(counts)},
     }
 
 
 def run(out: Path, recompute: bool = False) -> int:
-    """Fit and write the weights file; print the tuning figures that chose its decisions."""
+    """Fit and write the weights file; print the tuning figures that chose its claim rule."""
     if recompute or not ROWS_FILE.exists():
         collect().save(ROWS_FILE)
     rows = Rows.load(ROWS_FILE)
     content = fit_file(rows)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
-    print(
-        f"wrote {out}: refuse_below {content['refusal']['refuse_below']}, "
-        f"keep_ratio {content['claims']['keep_ratio']}"
-    )
-    for corpus, figs in content["tuning_figures_out_of_fold"].items():
-        print(f"  {corpus} tuning (out of fold): {figs}")
+    print(f"wrote {out}: keep_ratio {content['claims']['keep_ratio']}")
+    print(f"  has-answer accuracy out of fold: {content['has_answer_out_of_fold']}")
     return 0

@@ -5,7 +5,8 @@ Each corpus is indexed in an in-process service exactly as ``python -m eval suit
 suites ask), but only the **tuning** questions are turned into rows: the held-out halves
 and the home set (the seed articles) never are. Every row comes from the serving code:
 ``followup.condense``, the service's retriever, ``answering.features.candidates`` and
-``answering.refusal.rule_refusal``, so that fitting and serving see the same features.
+``answering.refusal.refusal`` (the questions it refuses are not answered in service), so
+that fitting and serving see the same features.
 
 Labels: a candidate is positive when it is a gold sentence of the question (SQuAD: it
 overlaps a gold answer span; news: a labelled evidence or related sentence). An
@@ -64,8 +65,8 @@ class Rows:
 
 
 def _neutral_weights(folder: Path) -> Path:
-    """A weights file for the current features that refuses nothing: the service must start
-    to compute rows, and the committed file may be stale (features changed)."""
+    """A weights file for the current features with no weight: the service must start to
+    compute rows, and the committed file may be stale (features changed)."""
     from service.answering.features import FEATURES
 
     n = len(FEATURES)
@@ -79,7 +80,6 @@ def _neutral_weights(folder: Path) -> Path:
                 "scale": [1.0] * n,
                 "coef": [0.0] * n,
                 "intercept": 0.0,
-                "refusal": {"refuse_below": 0.0},
                 "claims": {"keep_ratio": 1.0},
             }
         ),
@@ -95,7 +95,7 @@ def _corpus_rows(name: str, tmp: Path, out: list[dict[str, Any]]) -> None:
     from service.answering.base import Turn
     from service.answering.features import candidates
     from service.answering.followup import condense
-    from service.answering.refusal import no_figure, rule_refusal
+    from service.answering.refusal import refusal
 
     files, make_cases = corpus_of(name, None, tmp)
     article: dict[str, str] = {}
@@ -120,7 +120,7 @@ def _corpus_rows(name: str, tmp: Path, out: list[dict[str, Any]]) -> None:
             history = tuple(Turn(t.role, t.content) for t in case.history)
             standalone = condense(case.question, history, snap)
             retrieval = retriever.retrieve(standalone)
-            ruled = rule_refusal(case.question, standalone, retrieval)
+            ruled = refusal(case.question, standalone, retrieval, settings.answer)
             found = candidates(standalone, retrieval)
             gold = _gold(case)
             out.append(
@@ -130,7 +130,6 @@ def _corpus_rows(name: str, tmp: Path, out: list[dict[str, Any]]) -> None:
                     "part": case.part,
                     "answerable": case.answerable,
                     "rule": ruled.reason if ruled else None,
-                    "no_figure": no_figure(standalone, retrieval),
                     "group": article.get(case.id) or _group(case),
                     "matrix": found.matrix,
                     "labels": [

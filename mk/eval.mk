@@ -6,8 +6,9 @@
 #   make eval EVAL_ARGS="--corpus news,html"    some suites only
 #   make eval-home EVAL_ARGS="--mode extractive,llm"  the home set's detailed report
 #   make eval-home EVAL_ARGS="--url http://127.0.0.1:8000"  ... against a running service
-#   make fit-scorer   refit the extractive sentence scorer and refusal threshold on the
-#                     tuning splits (service/answering/weights/sentence_scorer.json)
+#   make fit-scorer   refit the extractive sentence scorer and its claim rule on the tuning
+#                     splits (service/answering/weights/sentence_scorer.json); add
+#                     FIT_ARGS=--recompute after changing a feature or the retrieval
 .PHONY: eval eval-home fit-scorer
 eval: install
 	$(BIN)/python -m eval suites $(EVAL_ARGS)

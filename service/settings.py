@@ -339,10 +339,32 @@ class AnswerSettings(BaseModel):
     max_history_chars: int = Field(
         4000, ge=0, description="Longest single history message accepted (characters)."
     )
+    min_support: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Share of the question's content terms the evidence must cover, "
+        "or the service refuses.",
+    )
+    confident_dense_similarity: float = Field(
+        0.6,
+        ge=-1,
+        le=1,
+        description="Evidence this similar to the question supports an answer even when the "
+        "question's wording (paraphrase, words the articles do not use) covers too little.",
+    )
+    min_dense_similarity: float = Field(
+        0.3,
+        ge=-1,
+        le=1,
+        description="Cosine similarity the best evidence sentence must reach, or the "
+        "service refuses.",
+    )
     scorer_weights: Path = Field(
         PROJECT_ROOT / "service" / "answering" / "weights" / "sentence_scorer.json",
-        description="Fitted sentence scorer (weights, refusal threshold, claim rule), loaded "
-        "at start-up; `python -m eval fit-scorer` writes it from the tuning splits.",
+        description="Fitted sentence scorer (weights, claim rule) that picks the sentences "
+        "an extractive answer cites, loaded at start-up; `python -m eval fit-scorer` writes "
+        "it from the tuning splits.",
     )
 
 

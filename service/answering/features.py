@@ -17,8 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from service.answering.support import coverage, idf, question_keys
-from service.index.corpus import CorpusSnapshot
+from service.answering.support import coverage, idf, question_keys, question_names
 from service.language.keys import name_key
 from service.language.question import answer_shape, asked_speaker
 from service.retrieval.hybrid import Retrieval
@@ -67,15 +66,6 @@ def _inverse(rank: int | None) -> float:
     return 0.0 if rank is None else 1.0 / rank
 
 
-def _question_names(question: str, snap: CorpusSnapshot) -> list[str]:
-    """Keys of the capitalised words after the first (names, as the question writes them)."""
-    out = []
-    for written, key in question_keys(question, snap):
-        if written[:1].isupper() and not question.lstrip().startswith(written):
-            out.append(key)
-    return out
-
-
 def candidates(question: str, retrieval: Retrieval) -> Candidates:
     """Every candidate sentence of ``question`` with its feature row."""
     snap = retrieval.snapshot
@@ -84,7 +74,7 @@ def candidates(question: str, retrieval: Retrieval) -> Candidates:
     keys = [k for _, k in question_keys(question, snap)]
     topic = [k for k in keys if k != name_key(canon)] if canon else keys
     asked = set(keys)
-    names = _question_names(question, snap)
+    names = question_names(question, snap)
     shape = answer_shape(question)
     pool = set(retrieval.fused)
     if canon:

@@ -8,12 +8,9 @@ questions. In order (the first that holds decides):
 - ``empty_index``: there is nothing to answer from;
 - ``unknown_terms``: a specific term of the question (a name, a number) that the corpus
   never mentions;
-- ``no_evidence``: it asks what X said and the articles report X saying nothing; or the
-  fitted probability that the best candidate sentence holds the answer
-  (:mod:`answering.scorer`) is below the threshold chosen on the tuning splits (recorded
-  in the weights file beside the weights); or, when the fit measured that it helps on
-  the tuning splits (``no_figure_rule`` in the weights file), it asks for a figure and no
-  retrieved sentence among its terms holds one.
+- ``no_evidence``: the evidence is too far from the question (dense similarity) or covers
+  too little of its terms; or it asks what X said and the articles report X saying
+  nothing; or it asks for a figure and no evidence among its terms holds one.
 
 :data:`REFUSAL_TEXT` is the one refusal sentence: the llm mode declines with it, and
 ``prompts/system.txt`` tells the model to use it (a test keeps the file in step).
@@ -24,13 +21,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from service.answering.scorer import SentenceScorer
 from service.answering.support import coverage, question_keys, unknown_terms
 from service.language.keys import name_key
 from service.language.question import answer_shape, asked_speaker, asks_for_number, is_instruction
 from service.language.speech import SPEECH_VERBS
 from service.language.text import words
 from service.retrieval.hybrid import Retrieval
+from service.settings import AnswerSettings
 
 REFUSAL_TEXT = "The articles do not cover this."
 INSTRUCTION_TEXT = "I can only answer questions about the news articles in the index."
@@ -67,60 +64,45 @@ def silent_speaker(question: str, retrieval: Retrieval) -> str | None:
     return written
 
 
-# "How many X?" is only answered by a figure among the question's terms: a sentence with a
-# number that covers at least this share of them (IDF weighted), with its neighbours.
-_FIGURE_SUPPORT = 0.5
-
-
-def no_figure(question: str, retrieval: Retrieval) -> bool:
-    """It asks for a figure and no retrieved sentence among its terms holds one."""
-    shape = answer_shape(question)
-    if not asks_for_number(question) or shape is None:
-        return False
-    snap = retrieval.snapshot
-    keys = [k for _, k in question_keys(question, snap)]
-    for ev in retrieval.evidence:
-        if shape.search(ev.ref.text):
-            context = " ".join([*(r.text for r in ev.before), ev.ref.text])
-            context = " ".join([context, *(r.text for r in ev.after)])
-            if coverage(keys, snap.keys_of(context), snap) >= _FIGURE_SUPPORT:
-                return False
-    return True
-
-
-def rule_refusal(original: str, standalone: str, retrieval: Retrieval) -> Refusal | None:
-    """The refusals that do not weigh evidence: an instruction, an empty index, a term the
-    corpus never mentions, a person it never reports speaking."""
-    if is_instruction(original):
-        return Refusal("instruction", INSTRUCTION_TEXT)
-    snap = retrieval.snapshot
-    if not snap.sentences:
-        return Refusal("empty_index", EMPTY_INDEX_TEXT)
-    missing = unknown_terms(standalone, snap)
-    if missing:
-        listed = ", ".join(f"“{m}”" for m in missing)
-        return Refusal("unknown_terms", f"{REFUSAL_TEXT} They do not mention {listed}.")
-    silent = silent_speaker(standalone, retrieval)
-    if silent:
-        return Refusal("no_evidence", f"{REFUSAL_TEXT} They report nothing {silent} said.")
-    return None
-
-
 def refusal(
-    original: str, standalone: str, retrieval: Retrieval, scorer: SentenceScorer
+    original: str, standalone: str, retrieval: Retrieval, limits: AnswerSettings
 ) -> Refusal | None:
     """A refusal when the corpus does not support an answer, else None.
 
     ``original`` is the message as the user wrote it (instructions are judged on it);
-    ``standalone`` the question with the conversation folded in (all other checks). After
-    the rules, the evidence decides: the fitted probability that the best candidate sentence
-    holds the answer, against the threshold chosen with it on the tuning splits.
+    ``standalone`` the question with the conversation folded in (all other checks).
     """
-    ruled = rule_refusal(original, standalone, retrieval)
-    if ruled is not None:
-        return ruled
-    if scorer.score(standalone, retrieval).best < scorer.weights.refuse_below:
+    text = standalone
+    snap = retrieval.snapshot
+    if is_instruction(original):
+        return Refusal("instruction", INSTRUCTION_TEXT)
+    if not snap.sentences:
+        return Refusal("empty_index", EMPTY_INDEX_TEXT)
+    missing = unknown_terms(text, snap)
+    if missing:
+        listed = ", ".join(f"“{m}”" for m in missing)
+        return Refusal("unknown_terms", f"{REFUSAL_TEXT} They do not mention {listed}.")
+    keys = [k for _, k in question_keys(text, snap)]
+    wants_number = asks_for_number(text)
+    shape = answer_shape(text)
+    best_cov, best_dense = 0.0, -1.0
+    numeric = False
+    for ev in retrieval.evidence:
+        context = " ".join([*(r.text for r in ev.before), ev.ref.text, *(r.text for r in ev.after)])
+        cov = coverage(keys, snap.keys_of(context), snap)
+        best_cov = max(best_cov, cov)
+        best_dense = max(best_dense, ev.dense or -1.0)
+        # A figure only answers "how many X" when it sits among the question's terms.
+        if wants_number and shape is not None and shape.search(ev.ref.text):
+            numeric = numeric or cov >= limits.min_support
+    worded = best_cov >= limits.min_support
+    if best_dense < limits.min_dense_similarity or (
+        not worded and best_dense < limits.confident_dense_similarity
+    ):
         return Refusal("no_evidence", REFUSAL_TEXT)
-    if scorer.weights.no_figure_rule and no_figure(standalone, retrieval):
+    silent = silent_speaker(text, retrieval)
+    if silent:
+        return Refusal("no_evidence", f"{REFUSAL_TEXT} They report nothing {silent} said.")
+    if wants_number and not numeric:
         return Refusal("no_evidence", f"{REFUSAL_TEXT} They give no figure.")
     return None

@@ -37,6 +37,15 @@ def question_keys(question: str, snap: CorpusSnapshot) -> list[tuple[str, str]]:
     return out
 
 
+def question_names(question: str, snap: CorpusSnapshot) -> list[str]:
+    """Keys of the capitalised words after the first (names, as the question writes them)."""
+    out = []
+    for written, key in question_keys(question, snap):
+        if written[:1].isupper() and not question.lstrip().startswith(written):
+            out.append(key)
+    return out
+
+
 def unknown_terms(question: str, snap: CorpusSnapshot) -> list[str]:
     """Specific terms of the question (names, numbers, rare words) the corpus never uses."""
     vocab = snap.document_frequency

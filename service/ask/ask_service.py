@@ -92,7 +92,7 @@ class AskService:
         t1 = time.perf_counter()
         retrieval = self.container.retriever().retrieve(standalone, data.top_k)
         timings["retrieve"] = (time.perf_counter() - t1) * 1000
-        refused = refusal(question.original, standalone, retrieval, self.container.scorer)
+        refused = refusal(question.original, standalone, retrieval, self.settings.answer)
         return question, retrieval, refused, timings
 
     def _answerer(self, data: AskInput) -> Answerer:

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from service.answering.features import FEATURES, candidates
+from service.answering.logistic import Logistic
 from service.answering.scorer import WEIGHTS_FILE, ScorerWeights, SentenceScorer
 
 from .made_up import retrieval as made_retrieval
@@ -53,18 +54,6 @@ def test_the_committed_scorer_prefers_the_sentence_that_answers() -> None:
     assert 0 < scored.best < 1
 
 
-def test_one_request_scores_its_candidates_once() -> None:
-    scorer = SentenceScorer.from_file()
-    retrieval = made_retrieval(snapshot(), {0: 0.7})
-    first = scorer.score("When will the bridge reopen?", retrieval)
-    assert scorer.score("When will the bridge reopen?", retrieval) is first
-    # another retrieval (another request) is scored anew
-    assert (
-        scorer.score("When will the bridge reopen?", made_retrieval(snapshot(), {0: 0.7}))
-        is not first
-    )
-
-
 def test_a_weights_file_for_other_features_fails_at_load(tmp_path: Path) -> None:
     data = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))
     data["features"] = data["features"][1:]
@@ -78,7 +67,7 @@ def test_the_probability_is_a_logistic_of_the_scaled_features() -> None:
     n = len(FEATURES)
     coef = np.zeros(n)
     coef[column("coverage")] = 2.0
-    weights = ScorerWeights("t", np.zeros(n), np.ones(n), coef, -1.0, 0.5, 0.8)
+    weights = ScorerWeights("t", Logistic(np.zeros(n), np.ones(n), coef, -1.0), 0.8)
     rows = np.zeros((2, n))
     rows[1, column("coverage")] = 1.0
     probs = weights.probabilities(rows)
