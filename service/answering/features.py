@@ -18,9 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from service.answering.support import coverage, idf, question_keys, question_names
+from service.language.entities import expected_labels
 from service.language.keys import name_key
 from service.language.question import answer_shape, asked_speaker
-from service.retrieval.hybrid import Retrieval
+from service.retrieval.hybrid import Retrieval, adjacent
 
 FEATURES = (
     "fused_rel",  # fused RRF score / the best fused score
@@ -35,6 +36,9 @@ FEATURES = (
     "answer_type",  # the question wants a date/number/place and the sentence holds one
     "type_missing",  # it wants one and the sentence holds none
     "typed_coverage",  # window_coverage when the sentence holds the wanted type, else 0
+    "entity_type",  # the NER model found an entity of the asked type in the sentence
+    "entity_missing",  # it asks for an entity type and the sentence holds none
+    "entity_near",  # ... but a neighbour does
     "speaker_is_asked",  # "What did X say?" and X speaks in this sentence
     "speaker_named",  # ... and the sentence names X
     "speaker_other",  # ... and the sentence neither is X's nor names X
@@ -49,7 +53,7 @@ FEATURES = (
 # 0 on SQuAD, such as the speaker ones, would otherwise be blown up by its tiny spread).
 BINARY = frozenset(
     {"answer_type", "type_missing", "speaker_is_asked", "speaker_named", "speaker_other"}
-    | {"short", "first"}
+    | {"short", "first", "entity_type", "entity_missing", "entity_near"}
 )
 
 
@@ -76,6 +80,7 @@ def candidates(question: str, retrieval: Retrieval) -> Candidates:
     asked = set(keys)
     names = question_names(question, snap)
     shape = answer_shape(question)
+    wanted = expected_labels(question)
     pool = set(retrieval.fused)
     if canon:
         pool |= set(snap.said_by.get(canon, ()))
@@ -99,6 +104,14 @@ def candidates(question: str, retrieval: Retrieval) -> Candidates:
         window_cov = coverage(topic, window, snap) if topic else 0.0
         who = snap.speakers[pos] if canon else None
         named = canon is not None and name_key(canon) in sentence_keys
+        # None (labels unknown: an index without NER) counts as neither present nor missing
+        held = snap.holds_entity(pos, wanted) if wanted else None
+        entity, missing = held is True, held is False
+        near = (
+            bool(wanted)
+            and missing
+            and any(snap.holds_entity(p, wanted or frozenset()) for p in adjacent(snap, pos))
+        )
         rows[i] = (
             retrieval.fused.get(pos, 0.0) / best_fused,
             _inverse(fused_rank.get(pos)),
@@ -112,6 +125,9 @@ def candidates(question: str, retrieval: Retrieval) -> Candidates:
             float(typed),
             float(shape is not None and not typed),
             window_cov if typed else 0.0,
+            float(entity),
+            float(missing),
+            float(near),
             float(bool(canon) and who == canon),
             float(named),
             float(bool(canon) and who != canon and not named),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -74,3 +75,27 @@ def test_the_probability_is_a_logistic_of_the_scaled_features() -> None:
     assert probs[0] == pytest.approx(1 / (1 + np.e)) and probs[1] == pytest.approx(
         1 / (1 + np.exp(-1))
     )
+
+
+def test_the_ner_answer_type_of_each_candidate() -> None:
+    # labels as the NER tagger stores them at ingest (the tagger is tested on its own)
+    snap = snapshot()
+    labels = [{"PERSON", "DATE"}, {"MONEY"}, {"GPE", "DATE"}, {"PERSON"}, {"GPE"}, set()]
+    snap.sentences[:] = [
+        replace(s, entities=frozenset(found))
+        for s, found in zip(snap.sentences, labels, strict=True)
+    ]
+    found = candidates(
+        "When was the bridge inspected?", made_retrieval(snap, {2: 0.6, 1: 0.5, 4: 0.4})
+    )
+    row = dict(zip(found.positions, found.matrix, strict=True))
+    # 2 holds a DATE; 1 holds none but its neighbours (0 and 2) do; 4's neighbours hold none
+    assert row[2][column("entity_type")] == 1 and row[2][column("entity_missing")] == 0
+    assert row[1][column("entity_missing")] == 1 and row[1][column("entity_near")] == 1
+    assert row[4][column("entity_missing")] == 1 and row[4][column("entity_near")] == 0
+    # unknown labels (an index without NER) are neither present nor missing
+    plain = candidates("When was the bridge inspected?", made_retrieval(snapshot(), {2: 0.6}))
+    assert plain.matrix[0][column("entity_type")] == plain.matrix[0][column("entity_missing")] == 0
+    # a question that asks for no entity type
+    why = candidates("Why was the bridge inspected?", made_retrieval(snap, {2: 0.6}))
+    assert why.matrix[0][column("entity_type")] == why.matrix[0][column("entity_missing")] == 0
