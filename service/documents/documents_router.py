@@ -32,7 +32,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def get_documents_service(request: Request) -> DocumentsService:
+async def get_documents_service(request: Request) -> DocumentsService:
     service: DocumentsService = request.app.state.documents_service
     return service
 
