@@ -131,8 +131,9 @@ def ensure_exported(model_dir: Path, cache_dir: Path, precision: Precision) -> P
 class OnnxEmbedder:
     """Sentence vectors from an ONNX export: tokenise, run, mean-pool, normalise.
 
-    ``threads`` is the session's intra-op pool: all cores for ingest (big batches), one
-    per worker process for queries (a question is one short row; more threads only spin).
+    ``threads`` is the session's intra-op pool: one per worker process for queries (a
+    question is one short row; more threads only spin), and one by default for a folder
+    ingest too, whose other stages keep the second core busy (``embedding.ingest_threads``).
     """
 
     def __init__(
