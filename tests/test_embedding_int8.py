@@ -38,13 +38,11 @@ def _fp32_export_in(models_dir: Path) -> Path:
 def test_int8_is_quantised_locally_and_used(tmp_path: Path) -> None:
     folder = _fp32_export_in(tmp_path)
     assert not (folder / "model.int8.onnx").exists()
-    settings = Settings().embedding.model_copy(
-        update={"models_dir": tmp_path, "precision": "int8"}
-    )
+    settings = Settings().embedding.model_copy(update={"models_dir": tmp_path, "precision": "int8"})
     int8 = make_embedder(settings, Settings().llm)
     assert (folder / "model.int8.onnx").is_file()
     assert isinstance(int8, OnnxEmbedder)
-    assert Path(int8._session._model_path) == folder / "model.int8.onnx"  # noqa: SLF001
+    assert Path(int8._session._model_path) == folder / "model.int8.onnx"
     assert int8.name.endswith(":int8")  # its own index: vectors differ from fp32's
     fp32 = make_embedder(settings.model_copy(update={"precision": "fp32"}), Settings().llm)
     a, b = int8.embed(TEXTS), fp32.embed(TEXTS)
