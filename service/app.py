@@ -74,7 +74,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         def warm_up() -> None:
             container.embedder.embed(["warm up"])
             try:
-                container.state().snapshot().document_frequency  # noqa: B018 (cached)
+                state = container.state()
+                state.snapshot().document_frequency  # noqa: B018 (cached)
+                state.warm_dense(state.snapshot())
             except IndexUnavailable:
                 log.warning("index unavailable at start-up; /ready reports it")
 

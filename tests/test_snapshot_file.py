@@ -83,6 +83,8 @@ def test_a_new_process_starts_from_the_file(
     assert reads.builds == 0 and not reads.sources  # nothing read from Chroma but the token
     _same(first, again)
     assert isinstance(again.vectors, np.memmap)  # shared through the page cache
+    assert "document_frequency" in again.__dict__  # kept in the file, not recomputed
+    assert again.document_frequency == first.document_frequency
 
     # Documents added since the file: only they are read from Chroma.
     ingester.ingest_paths(files[3:])

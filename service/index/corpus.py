@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from service.index.errors import IndexUnavailable
 from service.index.lexical import LexicalIndex
 from service.index.snapshot_file import SnapshotFiles
 from service.index.store import DocumentEntry, IndexStore, StoredSentence
@@ -81,12 +82,14 @@ class CorpusSnapshot:
             "names": self.names,
             "lexical": self.lexical,
             "name_evidence": self.name_evidence,
+            # computed here if answering has not yet (1 s at 10k articles, ~15 s at 100k)
+            "document_frequency": self.document_frequency,
         }
 
     @classmethod
     def from_parts(cls, parts: dict[str, Any], vectors: np.ndarray) -> CorpusSnapshot:
         sentences: list[StoredSentence] = parts["sentences"]
-        return cls(
+        snap = cls(
             fingerprint=parts["fingerprint"],
             documents=parts["documents"],
             sentences=sentences,
@@ -97,6 +100,9 @@ class CorpusSnapshot:
             built_at=time.time(),
             name_evidence=parts["name_evidence"],
         )
+        if "document_frequency" in parts:  # the cached property, filled
+            snap.__dict__["document_frequency"] = parts["document_frequency"]
+        return snap
 
     def keys_of(self, text: str) -> frozenset[str]:
         """The comparison keys of a text: each name's cluster token, or a word's stem.
@@ -419,6 +425,24 @@ class IndexState:
             return self.store.query(query, n, snap.documents)
         rows = snap.sentences
         return [(rows[i].source, rows[i].number, sim) for i, sim in snap.nearest(query, n)]
+
+    def warm_dense(self, snap: CorpusSnapshot, within_s: float = 120.0) -> None:
+        """Above ``exact_dense_max``, Chroma answers the dense search from its HNSW index,
+        which it loads from disk at its first query: 3.3 s at 176k sentences here, longer
+        than one call's timeout on a server, so without this the first questions after a
+        start would be 503s. Query once at start-up, again while the server loads it (for
+        at most ``within_s``: a server that is down is reported by /ready, not waited for)."""
+        if len(snap.sentences) <= self.exact_dense_max:
+            return
+        deadline = time.monotonic() + within_s
+        while True:
+            try:
+                self.store.query(np.asarray(snap.vectors[0], dtype=np.float32), 1, snap.documents)
+                return
+            except IndexUnavailable:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1.0)
 
     def invalidate(self) -> None:
         """After this process changed the index: rebuild now, in the writer's thread, so

@@ -40,7 +40,7 @@ from service.settings import Settings
 log = logging.getLogger(__name__)
 
 # Bump when the pickled classes change shape (StoredSentence, LexicalIndex, NameIndex...).
-FORMAT = 1
+FORMAT = 2
 
 
 @dataclass(frozen=True)
