@@ -75,8 +75,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             container.embedder.embed(["warm up"])
             try:
                 state = container.state()
-                state.snapshot().document_frequency  # noqa: B018 (cached)
-                state.warm_dense(state.snapshot())
+                snap = state.snapshot()
+                snap.document_frequency  # noqa: B018 (cached)
+                state.warm_dense(snap)
             except IndexUnavailable:
                 log.warning("index unavailable at start-up; /ready reports it")
 

@@ -28,9 +28,10 @@ import os
 import pickle
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -80,7 +81,7 @@ class SnapshotFiles:
         self._tried_at: float | None = None  # this process's last write, even a failed one
 
     def read(self) -> tuple[dict[str, Any], np.ndarray] | None:
-        return load(self.folder, self.key) if self.folder.is_dir() else None
+        return load(self.folder, self.key)
 
     def due(self) -> bool:
         """Whether a write is due: none for ``save_interval_s``, by any process, and no
@@ -89,11 +90,8 @@ class SnapshotFiles:
         now = time.time()
         if self._tried_at is not None and now - self._tried_at < self.save_interval_s:
             return False
-        newest = max(
-            (p.stat().st_mtime for p in self.folder.glob(f"{self.key.stem()}-*.pickle")),
-            default=None,
-        )
-        return newest is None or now - newest >= self.save_interval_s
+        saved = _saved(self.folder, self.key)
+        return not saved or now - _written_at(saved[0]) >= self.save_interval_s
 
     def write(self, parts: dict[str, Any], vectors: np.ndarray) -> Path | None:
         """Save unless another process is saving; returns the file written, if any."""
@@ -119,18 +117,15 @@ def save(folder: Path, key: SnapshotKey, parts: dict[str, Any], vectors: np.ndar
     _write_atomically(
         path, lambda f: pickle.dump((header, parts), f, protocol=pickle.HIGHEST_PROTOCOL)
     )
-    for old in folder.glob(f"{key.stem()}-*.pickle"):
-        if old != path and old.stat().st_mtime <= path.stat().st_mtime:
+    for old in _saved(folder, key):  # writers take turns (the lock): all others are older
+        if old != path:
             _remove_with_vectors(old)
     return path
 
 
 def load(folder: Path, key: SnapshotKey) -> tuple[dict[str, Any], np.ndarray] | None:
     """The newest readable snapshot of ``key`` in ``folder``: (fields, vectors), or None."""
-    candidates = sorted(
-        folder.glob(f"{key.stem()}-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True
-    )
-    for path in candidates:
+    for path in _saved(folder, key):
         try:
             with path.open("rb") as f:
                 header, parts = pickle.load(f)
@@ -146,7 +141,18 @@ def load(folder: Path, key: SnapshotKey) -> tuple[dict[str, Any], np.ndarray] | 
     return None
 
 
-def _write_atomically(path: Path, write: Any) -> None:
+def _saved(folder: Path, key: SnapshotKey) -> list[Path]:
+    """``key``'s snapshot files, newest first, by the time in their names (no ``stat``: a
+    file another process removes meanwhile is skipped when opened, not an error here)."""
+    return sorted(folder.glob(f"{key.stem()}-*.pickle"), key=_written_at, reverse=True)
+
+
+def _written_at(path: Path) -> float:
+    """Seconds since the epoch, from the name ``<stem>-<time_ns>-<pid>.pickle``."""
+    return int(path.stem.rsplit("-", 2)[1]) / 1e9
+
+
+def _write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
