@@ -23,6 +23,7 @@ from service.index.errors import IndexUnavailable
 from service.index.lexical import LexicalIndex
 from service.index.snapshot_file import SnapshotFiles
 from service.index.store import DocumentEntry, IndexStore, StoredSentence
+from service.index.top import top_n
 from service.language.attribution import speakers
 from service.language.keys import text_keys
 from service.language.names import NameEvidence, NameIndex
@@ -157,13 +158,11 @@ class CorpusSnapshot:
     def nearest(self, query: np.ndarray, n: int) -> list[tuple[int, float]]:
         """Exact dense search: (position, cosine similarity) of the ``n`` sentences most
         like ``query``, best first (ties by position). Vectors are unit length, so a dot
-        product is a cosine; one matrix-vector product in BLAS, then a linear-time top n."""
+        product is a cosine; one matrix-vector product in BLAS, then ``top_n`` (linear)."""
         if not len(self.sentences) or not n:
             return []
         sims = self.vectors @ np.asarray(query, dtype=np.float32)
-        top = np.argpartition(-sims, n)[:n] if len(sims) > n else np.arange(len(sims))
-        order = top[np.lexsort((top, -sims[top]))]
-        return [(int(i), float(sims[i])) for i in order]
+        return [(int(i), float(sims[i])) for i in top_n(sims, n)]
 
     def get(self, source: str, number: int) -> StoredSentence | None:
         i = self.position.get((source, number))
@@ -422,7 +421,7 @@ class IndexState:
         HNSW index (sublinear) answers.
         """
         if len(snap.sentences) > self.exact_dense_max:
-            return self.store.query(query, n, snap.documents)
+            return self.store.query(query, min(n, len(snap.sentences)), snap.documents)
         rows = snap.sentences
         return [(rows[i].source, rows[i].number, sim) for i, sim in snap.nearest(query, n)]
 

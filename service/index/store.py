@@ -158,6 +158,12 @@ def sentence_id(source: str, version: str, number: int) -> str:
     return f"{source}::{version}::{number}"
 
 
+def parse_sentence_id(record: str) -> tuple[str, str, int]:
+    """(source, version, number) of a :func:`sentence_id` (a source may contain "::")."""
+    source, version, number = record.rsplit("::", 2)
+    return source, version, int(number)
+
+
 class IndexStore:
     """Reads and writes the sentence collection and its document manifest."""
 
@@ -354,25 +360,27 @@ class IndexStore:
     def query(
         self, vector: np.ndarray, n: int, docs: dict[str, DocumentEntry]
     ) -> list[tuple[str, int, float]]:
-        """Nearest sentences of current versions: (source, number, cosine similarity)."""
-        total = self.sentences.count()
-        if total == 0:
+        """Nearest sentences of current versions: (source, number, cosine similarity).
+
+        Ids and distances only: the id names the source, version and sentence number
+        (``sentence_id``), so no metadata is read. No ``count()`` first either: it cost
+        18 ms at 176k sentences (Chroma counts the records), four times the HNSW query
+        itself; ``n`` is bounded by the caller's snapshot and Chroma returns what it has.
+        """
+        if n <= 0 or not docs:
             return []
         got = self.sentences.query(
-            query_embeddings=[vector.tolist()],
-            n_results=min(n, total),
-            include=["metadatas", "distances"],
+            query_embeddings=[vector.tolist()], n_results=n, include=["distances"]
         )
         out: list[tuple[str, int, float]] = []
-        metas = (got["metadatas"] or [[]])[0]
+        ids = got["ids"][0] if got["ids"] else []
         dists = (got["distances"] or [[]])[0]
-        for meta, dist in zip(metas, dists, strict=True):
-            m = dict(meta or {})
-            source = str(m["source"])
+        for record, dist in zip(ids, dists, strict=True):
+            source, version, number = parse_sentence_id(record)
             entry = docs.get(source)
-            if entry is None or entry.version != m.get("version"):
+            if entry is None or entry.version != version:
                 continue  # a version being written or being removed: not current
-            out.append((source, int(m["sentence"]), 1.0 - float(dist)))  # type: ignore[arg-type]
+            out.append((source, number, 1.0 - float(dist)))
         return out
 
     def heartbeat(self) -> None:

@@ -19,10 +19,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-
-import numpy as np
+from typing import Any, Protocol
 
 from service.settings import RetrievalSettings
+
+
+class LexicalScores(Protocol):
+    """BM25 scores by sentence position: an array of every sentence's score, or the
+    sparse ``service.index.lexical.LexicalHits`` (0 where no term reaches)."""
+
+    def __len__(self) -> int: ...
+    def __getitem__(self, pos: int, /) -> Any: ...
+    def max(self) -> Any: ...
 
 
 @dataclass
@@ -66,14 +74,15 @@ def fuse_scores(
     dense: Sequence[int | None],
     lexical: Sequence[int],
     cosine: Callable[[int], float],
-    bm25: np.ndarray,
+    bm25: LexicalScores,
     neighbours: Callable[[int], Sequence[int]],
     settings: RetrievalSettings,
 ) -> Fused:
     """Convex combination of cosine and max-normalised BM25 over the pooled candidates.
 
-    ``cosine(pos)``: the question's cosine similarity to a sentence; ``bm25``: every
-    sentence's BM25 score; ``neighbours(pos)``: the positions next to one in its document.
+    ``cosine(pos)``: the question's cosine similarity to a sentence; ``bm25``: any
+    sentence's BM25 score (``bm25[pos]``) and the best of them (``bm25.max()``);
+    ``neighbours(pos)``: the positions next to one in its document.
     """
     out = _ranks(dense, lexical)
     best = float(bm25.max()) if len(bm25) else 0.0

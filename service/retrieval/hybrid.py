@@ -9,7 +9,7 @@ import numpy as np
 
 from service.components.embeddings import Embedder
 from service.index.corpus import CorpusSnapshot, IndexState
-from service.index.lexical import best
+from service.index.lexical import LexicalHits
 from service.index.store import StoredSentence
 from service.retrieval.evidence import Evidence, SentenceRef
 from service.retrieval.fusion import Fused, fuse, fuse_scores
@@ -49,7 +49,7 @@ class Candidates:
 
     dense: list[int | None]
     lexical: list[int]
-    bm25: np.ndarray  # the BM25 score of every sentence position
+    bm25: LexicalHits  # the BM25 scores of the sentences the question's terms reach
 
 
 @dataclass
@@ -100,10 +100,10 @@ class HybridRetriever:
         """The dense and lexical (BM25) lists, ``depth`` deep each (dense: exact from the
         snapshot's vectors, or Chroma's index above ``retrieval.exact_dense_max``)."""
         dense = self.state.dense(snap, qvec, depth)
-        bm25 = snap.lexical.scores(question)
+        bm25 = snap.lexical.hits(question)
         return Candidates(
             [snap.position.get((source, number)) for source, number, _sim in dense],
-            [pos for pos, _score in best(bm25, depth)],
+            [pos for pos, _score in bm25.top(depth)],
             bm25,
         )
 

@@ -1,0 +1,55 @@
+"""The linear-time top n, and the sparse BM25 hits the query path ranks with."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from service.index.lexical import best
+from service.index.store import parse_sentence_id, sentence_id
+from service.index.top import top_n
+from tests.rules.made_up import snapshot
+
+
+def _sorted_top(scores: np.ndarray, n: int) -> list[int]:
+    """The definition top_n must meet: a full stable sort, best first, ties earlier."""
+    return [int(i) for i in np.lexsort((np.arange(len(scores)), -scores))[:n]]
+
+
+def test_ties_at_the_cut_go_to_the_earlier_positions() -> None:
+    scores = np.array([0.5, 0.9, 0.5, 0.5, 0.1, 0.5], dtype=np.float32)
+    assert list(top_n(scores, 3)) == [1, 0, 2]
+    assert list(top_n(scores[::-1].copy(), 3)) == [4, 0, 2]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_top_n_is_a_stable_sort_cut_at_n(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    # Few distinct values and many zeros, as BM25 over repeated sentences gives.
+    scores = rng.choice([0.0, 0.0, 0.0, 1.5, 2.25, 3.0], size=5000).astype(np.float32)
+    for n in (1, 7, 50, 400, 4999, 5000, 6000):
+        assert list(top_n(scores, n)) == _sorted_top(scores, n)
+
+
+def test_top_n_of_nothing() -> None:
+    assert len(top_n(np.zeros(0, dtype=np.float32), 5)) == 0
+    assert len(top_n(np.ones(3, dtype=np.float32), 0)) == 0
+
+
+QUESTIONS = ["Who inspected the bridge?", "Tarvik ferry", "Okonkwo", "the of and", "zebra"]
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_sparse_hits_rank_and_score_as_the_full_array_does(question: str) -> None:
+    lexical = snapshot().lexical
+    full, hits = lexical.scores(question), lexical.hits(question)
+    assert list(hits.rows) == list(np.flatnonzero(full))
+    assert [hits[p] for p in range(len(full))] == [float(v) for v in full]
+    assert hits.max() == (float(full.max()) if full.any() else 0.0)
+    for n in (1, 3, 10):
+        assert hits.top(n) == best(full, n) == lexical.search(question, n)
+
+
+def test_a_sentence_id_names_source_version_and_number_even_with_colons_in_the_source() -> None:
+    for source in ("a.txt", "odd::name.html", "::"):
+        assert parse_sentence_id(sentence_id(source, "0123abcd", 17)) == (source, "0123abcd", 17)
