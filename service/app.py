@@ -75,9 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             container.embedder.embed(["warm up"])
             try:
                 state = container.state()
-                snap = state.snapshot()
-                snap.document_frequency  # noqa: B018 (cached)
-                state.warm_dense(snap)
+                state.warm_dense(state.snapshot())  # the snapshot comes prepared
             except IndexUnavailable:
                 log.warning("index unavailable at start-up; /ready reports it")
 

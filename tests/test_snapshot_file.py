@@ -9,11 +9,13 @@ import logging
 import pickle
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from service.container import Container
+from service.index import corpus
 from service.index.corpus import CorpusSnapshot, IndexState
 from service.index.snapshot_file import SnapshotFiles, SnapshotKey, load
 from service.index.store import IndexStore
@@ -78,18 +80,29 @@ def test_a_new_process_starts_from_the_file(
     assert len(_wait_saved(folder)) == 1
 
     reads = Reads(monkeypatch)
+    speakers_runs: list[int] = []
+    real_speakers = corpus.speakers
+
+    def counted_speakers(*args: Any) -> Any:
+        speakers_runs.append(1)
+        return real_speakers(*args)
+
+    monkeypatch.setattr(corpus, "speakers", counted_speakers)
     state = Container(scratch).state()  # another process, as far as the index knows
     again = state.snapshot()
     assert reads.builds == 0 and not reads.sources  # nothing read from Chroma but the token
     _same(first, again)
     assert isinstance(again.vectors, np.memmap)  # shared through the page cache
-    assert "document_frequency" in again.__dict__  # kept in the file, not recomputed
+    # Kept in the file, not recomputed; and ready before any question asks for them.
+    assert not speakers_runs and again.speakers == first.speakers
+    assert {"document_frequency", "said_by", "entity_labels"} <= set(again.__dict__)
     assert again.document_frequency == first.document_frequency
 
     # Documents added since the file: only they are read from Chroma.
     ingester.ingest_paths(files[3:])
     later = Container(scratch).state().snapshot()
     assert reads.builds == 1
+    assert len(speakers_runs) == 1 and "said_by" in later.__dict__  # prepared in the build
     assert set(reads.sources) == {f.name for f in files[3:]}
     assert set(later.documents) == {f.name for f in files}
     reads.sources.clear()
