@@ -183,6 +183,32 @@ def test_writes_are_spaced_and_one_at_a_time(scratch: Settings) -> None:
     assert len(list(folder.glob("*.npy"))) == 1
 
 
+def test_the_next_write_removes_what_a_dead_writer_left(scratch: Settings) -> None:
+    """A service stopped during its background save leaves a temporary (700 MB of vectors
+    at 480k sentences) and perhaps vectors without their pickle; the next save, holding
+    the writers' lock, removes them, and nothing of another index."""
+    make_ingester(scratch).ingest_paths(sorted(CORPUS.glob("*.txt"))[:1])
+    state = Container(scratch).state()
+    snap = state.snapshot()
+    folder = scratch.snapshot_dir
+    _wait_saved(folder)
+    key = state.files.key  # type: ignore[union-attr]
+    stem = key.stem()
+    strays = [
+        folder / f".{stem}-1-99.npy.abc123.tmp",  # vectors being written
+        folder / f".{stem}-1-99.pickle.def456.tmp",  # the pickle being written
+        folder / f"{stem}-1-99.npy",  # vectors in, pickle never came
+    ]
+    others = [folder / ".snapshot-other-1-99.npy.x.tmp", folder / "snapshot-other-1-99.npy"]
+    for path in strays + others:
+        path.write_bytes(b"left over")
+    written = SnapshotFiles(folder, key, save_interval_s=0).write(snap.to_parts(), snap.vectors)
+    assert written is not None
+    assert not any(p.exists() for p in strays)
+    assert all(p.exists() for p in others)  # another collection's: not ours to remove
+    assert _saved(folder) == [written] and written.with_suffix(".npy").exists()
+
+
 def test_off_by_setting(tmp_path: Path) -> None:
     from tests.conftest import make_settings
 

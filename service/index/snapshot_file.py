@@ -17,7 +17,8 @@ ignored, and so is one that cannot be read: the snapshot is then built from Chro
 without the file.
 
 Files are written under a temporary name and renamed (vectors first, then the pickle that
-names them), so a reader never sees half a file; a crash leaves at most a stray temporary.
+names them), so a reader never sees half a file; a crash leaves at most a stray temporary,
+which the next write removes.
 """
 
 from __future__ import annotations
@@ -109,6 +110,7 @@ def save(folder: Path, key: SnapshotKey, parts: dict[str, Any], vectors: np.ndar
     """Write one snapshot (``parts``: the pickled fields, ``vectors`` apart); returns the
     pickle's path. Older snapshots of the same key are removed once the new one is in."""
     folder.mkdir(parents=True, exist_ok=True)
+    _remove_strays(folder, key)
     stamp = f"{time.time_ns()}-{os.getpid()}"
     vectors_path = folder / f"{key.stem()}-{stamp}.npy"
     _write_atomically(vectors_path, lambda f: np.save(f, vectors, allow_pickle=False))
@@ -163,6 +165,17 @@ def _write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _remove_strays(folder: Path, key: SnapshotKey) -> None:
+    """What a writer that died mid-save left of ``key``: temporaries (a service stopped
+    while its background save ran: 700 MB of vectors at 480k sentences) and vectors whose
+    pickle never came. Called under the writers' lock, so no live writer owns them."""
+    for tmp in folder.glob(f".{key.stem()}-*.tmp"):
+        tmp.unlink(missing_ok=True)
+    for vectors in folder.glob(f"{key.stem()}-*.npy"):
+        if not vectors.with_suffix(".pickle").exists():
+            vectors.unlink(missing_ok=True)
 
 
 def _remove_with_vectors(path: Path) -> None:
