@@ -343,6 +343,13 @@ class AnswerSettings(BaseModel):
         description="`auto`: `llm` when an LLM is configured, else `extractive`.",
     )
     max_claims: int = Field(3, ge=1, le=10, description="Claims in an extractive answer.")
+    max_sources_per_claim: int = Field(
+        3,
+        ge=1,
+        le=20,
+        description="Files an extractive claim cites when several state the same fact: a wire "
+        "story syndicated to 18 sites is one claim with its first sources, not 18 citations.",
+    )
     max_question_chars: int = Field(
         1000, ge=10, description="Longest question accepted (characters)."
     )

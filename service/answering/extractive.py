@@ -78,7 +78,8 @@ class ExtractiveAnswerer:
             ):
                 continue  # one citation per file and claim is enough
             if home is not None:
-                home.positions.append(pos)
+                if len(home.positions) < self.settings.max_sources_per_claim:
+                    home.positions.append(pos)
             elif len(claims) < self.settings.max_claims:
                 length = len(snap.sentences[pos].text.split())
                 if claims and (used_words + length > _WORD_BUDGET or length < _MIN_CLAIM_WORDS):
