@@ -165,6 +165,33 @@ def test_cli_reports_summary_and_staleness(tmp_path: Path, corpus_copy: Path) ->
     assert "bad.txt" in second.stderr
 
 
+def test_ctrl_c_stops_the_cli_with_one_line_and_loses_nothing(
+    tmp_path: Path,
+    corpus_copy: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Ctrl-C after the first document: exit 130, one line (no traceback), the folder's
+    lock released, and the next run adds only the rest."""
+    from ingest import __main__ as cli
+    from ingest.pipeline import Ingester
+
+    monkeypatch.setenv("NEWSQA_DATA__DIR", str(tmp_path / "data"))
+    real = Ingester.ingest_paths
+
+    def interrupted(self: Ingester, paths: list[Path], progress: bool = False) -> object:
+        real(self, paths[:1])
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Ingester, "ingest_paths", interrupted)
+    assert cli.run(["-q", str(corpus_copy)]) == 130
+    err = capsys.readouterr().err
+    assert "interrupted" in err and "Traceback" not in err
+    monkeypatch.setattr(Ingester, "ingest_paths", real)
+    assert cli.run(["-q", str(corpus_copy)]) == 0  # the lock was released
+    assert "4 added, 1 unchanged, 0 replaced" in capsys.readouterr().out
+
+
 def test_mojibake_is_searchable_but_stored_verbatim(scratch: Settings, tmp_path: Path) -> None:
     doc = tmp_path / "garbled.txt"
     doc.write_text(
