@@ -37,6 +37,16 @@ def _wait_saved(folder: Path, n: int = 1) -> list[Path]:
     return _saved(folder)
 
 
+def _saved_one_document(scratch: Settings) -> tuple[CorpusSnapshot, Path, SnapshotKey]:
+    """One document indexed and its snapshot built and saved: (snapshot, folder, key)."""
+    make_ingester(scratch).ingest_paths(sorted(CORPUS.glob("*.txt"))[:1])
+    state = Container(scratch).state()
+    snap = state.snapshot()
+    _wait_saved(scratch.snapshot_dir)
+    assert state.files is not None
+    return snap, scratch.snapshot_dir, state.files.key
+
+
 class Reads:
     """Counts snapshot builds and the sources each reads from Chroma."""
 
@@ -138,14 +148,10 @@ def test_a_file_of_another_index_or_a_damaged_one_is_ignored(
 
 
 def test_a_write_is_all_or_nothing(scratch: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    make_ingester(scratch).ingest_paths(sorted(CORPUS.glob("*.txt"))[:1])
-    state = Container(scratch).state()
-    snap = state.snapshot()
-    folder = scratch.snapshot_dir
-    _wait_saved(folder)
+    snap, folder, key = _saved_one_document(scratch)
     before = sorted(p.name for p in folder.iterdir())
 
-    files = SnapshotFiles(folder, state.files.key, save_interval_s=0)  # type: ignore[union-attr]
+    files = SnapshotFiles(folder, key, save_interval_s=0)
 
     def broken_dump(*args: object, **kwargs: object) -> None:
         raise OSError("No space left on device")
@@ -163,12 +169,7 @@ def test_a_write_is_all_or_nothing(scratch: Settings, monkeypatch: pytest.Monkey
 
 
 def test_writes_are_spaced_and_one_at_a_time(scratch: Settings) -> None:
-    make_ingester(scratch).ingest_paths(sorted(CORPUS.glob("*.txt"))[:1])
-    state = Container(scratch).state()
-    snap = state.snapshot()
-    folder = scratch.snapshot_dir
-    _wait_saved(folder)
-    key = state.files.key  # type: ignore[union-attr]
+    snap, folder, key = _saved_one_document(scratch)
     assert not SnapshotFiles(folder, key, save_interval_s=3600).due()
     assert SnapshotFiles(folder, key, save_interval_s=0).due()
 
@@ -187,12 +188,7 @@ def test_the_next_write_removes_what_a_dead_writer_left(scratch: Settings) -> No
     """A service stopped during its background save leaves a temporary (700 MB of vectors
     at 480k sentences) and perhaps vectors without their pickle; the next save, holding
     the writers' lock, removes them, and nothing of another index."""
-    make_ingester(scratch).ingest_paths(sorted(CORPUS.glob("*.txt"))[:1])
-    state = Container(scratch).state()
-    snap = state.snapshot()
-    folder = scratch.snapshot_dir
-    _wait_saved(folder)
-    key = state.files.key  # type: ignore[union-attr]
+    snap, folder, key = _saved_one_document(scratch)
     stem = key.stem()
     strays = [
         folder / f".{stem}-1-99.npy.abc123.tmp",  # vectors being written
