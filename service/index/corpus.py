@@ -300,7 +300,7 @@ class IndexState:
         store: IndexStore,
         name_similarity: float,
         refresh_interval_s: float,
-        exact_dense_max: int = 50_000,
+        exact_dense_max: int = 200_000,
         files: SnapshotFiles | None = None,
     ):
         self.store = store
