@@ -92,6 +92,7 @@ class Container:
                     self.settings.retrieval.refresh_interval_s,
                     self.settings.retrieval.exact_dense_max,
                     snapshot_files(self.settings, store),
+                    self.settings.retrieval.hnsw_ef_search,
                 )
                 if self._state is not None:
                     # Answer from the snapshot held, checked against the new connection in

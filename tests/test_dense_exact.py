@@ -9,7 +9,7 @@ import pytest
 from service.components.embeddings import make_embedder
 from service.index.corpus import IndexState
 from service.settings import Settings
-from tests.conftest import make_ingester
+from tests.conftest import CORPUS, make_ingester
 
 QUESTIONS = [
     "What did Witkoff do in Moscow?",
@@ -63,3 +63,34 @@ def test_above_the_exact_limit_chromas_index_is_loaded_before_ready(
         assert client.get("/ready").status_code == 200
         r = client.post("/ask", json={"question": QUESTIONS[1]})
         assert r.status_code == 200 and len(calls) == 4  # the question's own query
+
+
+def test_the_hnsw_search_depth_is_set_on_the_collection_before_its_first_query(
+    scratch: Settings,
+) -> None:
+    """retrieval.hnsw_ef_search reaches Chroma's collection (every client of it searches
+    alike) before the start-up query loads the index; answers stay the exact ones."""
+    from service.container import Container
+    from service.index.store import IndexStore
+
+    make_ingester(scratch).ingest_paths(sorted(CORPUS.glob("*.txt"))[:2])
+    settings = scratch.model_copy(
+        update={
+            "retrieval": scratch.retrieval.model_copy(
+                update={"exact_dense_max": 0, "hnsw_ef_search": 777}
+            )
+        }
+    )
+    state = Container(settings).state()
+    state.warm_dense(state.snapshot())
+    reopened = make_ingester(settings).store  # a new client reads the stored configuration
+    assert isinstance(reopened, IndexStore)
+    hnsw = dict((reopened.sentences.configuration or {}).get("hnsw") or {})
+    assert hnsw["ef_search"] == 777 and hnsw["space"] == "cosine"
+    exact = IndexState(reopened, 80.0, 60.0, exact_dense_max=10**6)
+    snap = exact.snapshot()
+    embedder = make_embedder(settings.embedding, settings.llm)
+    for question in QUESTIONS:
+        vector = embedder.embed([question])[0]
+        mine = [(s, n) for s, n, _ in exact.dense(snap, vector, 10)]
+        assert [(s, n) for s, n, _ in state.dense(snap, vector, 10)] == mine

@@ -302,8 +302,10 @@ class IndexState:
         refresh_interval_s: float,
         exact_dense_max: int = 200_000,
         files: SnapshotFiles | None = None,
+        hnsw_ef_search: int = 0,
     ):
         self.store = store
+        self.hnsw_ef_search = hnsw_ef_search  # 0: Chroma's own
         self.files = files
         self._saving = threading.Event()  # set while this process writes a snapshot file
         self._read_from_file: CorpusSnapshot | None = None
@@ -450,6 +452,8 @@ class IndexState:
         deadline = time.monotonic() + within_s
         while True:
             try:
+                if self.hnsw_ef_search:  # before the query that loads the index
+                    self.store.set_search_ef(self.hnsw_ef_search)
                 self.store.query(np.asarray(snap.vectors[0], dtype=np.float32), 1, snap.documents)
                 return
             except IndexUnavailable:

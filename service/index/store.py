@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import time
 import uuid
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
@@ -382,6 +383,20 @@ class IndexStore:
                 continue  # a version being written or being removed: not current
             out.append((source, number, 1.0 - float(dist)))
         return out
+
+    @_reads_chroma
+    def set_search_ef(self, ef: int) -> None:
+        """Make Chroma's HNSW search explore ``ef`` candidates. It is kept in the
+        collection's configuration, so every client of the collection searches alike, and
+        read when Chroma loads the index: set it before the first query of a process (a
+        loaded index keeps the value it was loaded with). Written only when it differs."""
+        with warnings.catch_warnings():
+            # Chroma warns that a collection made with ``embedding_function=None`` has a
+            # "legacy embedding function config"; this one never embeds (see __init__).
+            warnings.simplefilter("ignore", DeprecationWarning)
+            hnsw = dict((self.sentences.configuration or {}).get("hnsw") or {})
+        if hnsw.get("ef_search") != ef:
+            self.sentences.modify(configuration={"hnsw": {"ef_search": ef}})
 
     def heartbeat(self) -> None:
         try:
