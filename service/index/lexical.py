@@ -172,9 +172,8 @@ class LexicalIndex:
     def scores(self, question: str) -> np.ndarray:
         """The BM25 score of every sentence position for ``question`` (zeros: no term)."""
         out = np.zeros(self.size, dtype=np.float32)
-        if self.size:
-            rows, scores = self._hits(question)
-            out[rows] = scores
+        hits = self.hits(question)
+        out[hits.rows] = hits.scores
         return out
 
     def search(self, question: str, n: int) -> list[tuple[int, float]]:
