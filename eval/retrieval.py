@@ -108,7 +108,7 @@ def collect(name: str, tmp: Path, squad_sample: int | None, progress: bool) -> C
             timings["hybrid"].append((time.perf_counter() - t0) * 1000)
             run.ranked["hybrid"] = [{(e.ref.source, e.ref.sentence)} for e in got.evidence]
             lexical = snap.lexical.scores(query)
-            dense = snap.vectors @ got.query_vector
+            dense = snap.similarities(got.query_vector)
             run.lexical_scores, run.dense_scores = lexical, dense
             cands = retriever.candidates(query, got.query_vector, snap, max(KS))
             run.ranked["lexical"] = [{keys[p]} for p in cands.lexical if p is not None]

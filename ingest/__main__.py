@@ -122,6 +122,10 @@ def _run_local(args: argparse.Namespace, settings: Settings) -> int:
             summary.outcomes.append(ingester.remove(source))
         if args.sync:
             summary.outcomes.extend(ingester.prune({f.name for f in files}))
+        if summary.count("replaced") or summary.count("removed"):
+            removed = ingester.store.collect_garbage()  # texts no document uses any more
+            if removed and not args.quiet:
+                print(f"removed {removed} unused sentence vectors", file=sys.stderr)
         if summary.changed():
             _keep_snapshot(settings, ingester.store, quiet=args.quiet)
     except (DocumentError, IndexUnavailable) as exc:

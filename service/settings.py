@@ -97,7 +97,9 @@ class ChromaSettings(BaseModel):
         "news_sentences",
         min_length=3,
         max_length=500,
-        description="Collection holding one record per sentence (3-512 characters).",
+        description="Name of the index: Chroma collections <name>__vectors (one record per "
+        "distinct sentence text), __contents (one per document version), __manifest and "
+        "__generation.",
     )
     timeout_s: float = Field(
         1.5,
@@ -310,12 +312,11 @@ class RetrievalSettings(BaseModel):
     exact_dense_max: int = Field(
         200_000,
         ge=0,
-        description="Up to this many sentences, the dense search is an exact dot product over "
-        "the vectors each process holds in memory anyway (exact recall; ~0.01 ms at 132 "
-        "sentences, 16 ms at 176k: memory-bound); above it, Chroma's HNSW index answers "
-        "(1.3-2.4 ms in-process up to 480k, ~5 ms through a server), whose recall suffers "
-        "where sentences repeat: at 480k synthetic sentences, each repeated ~130 times, half "
-        "of its top 50 were farther than the exact 50th.",
+        description="Up to this many distinct sentence texts (one vector each, however many "
+        "articles carry the text), the dense search is an exact dot product over the vectors "
+        "each process holds in memory anyway (exact recall; ~0.01 ms at 132 vectors, 16 ms "
+        "at 176k: memory-bound); above it, Chroma's HNSW index answers (1.3-2.4 ms "
+        "in-process up to 480k, ~5 ms through a server).",
     )
     hnsw_ef_search: int = Field(
         1600,

@@ -85,7 +85,7 @@ def test_the_hnsw_search_depth_is_set_on_the_collection_before_its_first_query(
     state.warm_dense(state.snapshot())
     reopened = make_ingester(settings).store  # a new client reads the stored configuration
     assert isinstance(reopened, IndexStore)
-    hnsw = dict((reopened.sentences.configuration or {}).get("hnsw") or {})
+    hnsw = dict((reopened.vectors.configuration or {}).get("hnsw") or {})
     assert hnsw["ef_search"] == 777 and hnsw["space"] == "cosine"
     exact = IndexState(reopened, 80.0, 60.0, exact_dense_max=10**6)
     snap = exact.snapshot()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -9,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from ingest.loaders import DocumentError
-from service.index.corpus import CorpusSnapshot
+from service.index.corpus import CorpusSnapshot, IndexState
+from service.index.store import make_client
 from service.settings import Settings
 from tests.conftest import CORPUS, ROOT, make_ingester
 
@@ -31,15 +33,73 @@ def test_numbering_is_stable_across_fresh_indexes(tmp_path: Path, corpus_index: 
 
 def test_records_carry_span_title_and_hash(corpus_index: Settings) -> None:
     store = make_ingester(corpus_index).store
-    got = store.sentences.get(
-        where={"source": "000_412d1c09e69c2b39.txt"}, include=["documents", "metadatas"]
-    )
-    text = (CORPUS / "000_412d1c09e69c2b39.txt").read_text(encoding="utf-8")
-    for doc, meta in zip(got["documents"] or [], got["metadatas"] or [], strict=True):
-        assert meta["source"] == "000_412d1c09e69c2b39.txt"
-        assert meta["title"] == "Talks held – Kremlin position unchanged"
-        assert len(str(meta["doc_hash"])) == 64
-        assert " ".join(text[int(meta["start"]) : int(meta["end"])].split()) == doc
+    entry = store.documents()["000_412d1c09e69c2b39.txt"]
+    assert entry.title == "Talks held – Kremlin position unchanged"
+    assert len(entry.doc_hash) == 64
+    got = store.contents.get(where={"source": entry.source}, include=["metadatas"])
+    assert len(got["ids"]) == 1  # one record for the current version, no other
+    text = (CORPUS / entry.source).read_text(encoding="utf-8")
+    rows = json.loads(str((got["metadatas"] or [{}])[0]["rows"]))
+    assert len(rows) == entry.sentences > 10
+    for number, start, end, _paragraph, _labels, sentence in rows:
+        assert " ".join(text[start:end].split()) == sentence, number
+
+
+def test_a_text_many_documents_share_has_one_vector(scratch: Settings, tmp_path: Path) -> None:
+    wire = "The agency said talks would resume on Monday in Geneva."
+    for i in range(3):
+        (tmp_path / f"site{i}.txt").write_text(f"Local report number {i} opens here.\n{wire}\n")
+    ingester = make_ingester(scratch)
+    ingester.ingest_paths(sorted(tmp_path.glob("*.txt")))
+    assert ingester.store.vectors.count() == 4  # three openings, one shared sentence
+    snap = snapshot(scratch)
+    carriers = [(s.source, s.number) for s in snap.sentences if s.text == wire]
+    assert carriers == [("site0.txt", 2), ("site1.txt", 2), ("site2.txt", 2)]
+    query = snap.vector(snap.position[("site1.txt", 2)])
+    best = [(snap.sentences[i].source, round(sim, 4)) for i, sim in snap.nearest(query, 3)]
+    assert best == [("site0.txt", 1.0), ("site1.txt", 1.0), ("site2.txt", 1.0)]
+    via_hnsw = IndexState(ingester.store, 80.0, 60.0, exact_dense_max=0)
+    assert [(s, n) for s, n, _ in via_hnsw.dense(snap, query, 3)] == carriers
+
+
+def test_an_index_of_the_older_layout_is_removed_for_a_new_ingest(
+    scratch: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Before vectors were kept per distinct text, the index had one Chroma record per
+    sentence in a collection named ``chroma.collection``: it cannot be read now, so it is
+    dropped (with a warning) and the next ingest indexes everything anew."""
+    client = make_client(scratch)
+    name = scratch.chroma.collection
+    for old in (name, f"{name}__documents"):
+        client.get_or_create_collection(old, embedding_function=None).upsert(
+            ids=["a.txt::0123456789abcdef::1"], embeddings=[[1.0, 0.0]], documents=["Old."]
+        )
+    ingester = make_ingester(scratch)
+    names = {c.name for c in client.list_collections()}
+    assert name not in names and f"{name}__documents" not in names
+    assert "written by an older version" in caplog.text
+    assert ingester.store.documents() == {}
+    assert ingester.ingest_paths(sorted(CORPUS.glob("*.txt"))[:1]).count("added") == 1
+
+
+def test_vectors_no_document_uses_are_swept(scratch: Settings, tmp_path: Path) -> None:
+    wire = "The agency said talks would resume on Monday in Geneva."
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text(f"Only a says this first thing.\n{wire}\n")
+    b.write_text(f"Only b says this other thing.\n{wire}\n")
+    ingester = make_ingester(scratch)
+    ingester.ingest_paths([a, b])
+    store = ingester.store
+    assert store.collect_garbage() == 0 and store.vectors.count() == 3
+    a.write_text(f"Now a says something new.\n{wire}\n")
+    ingester.ingest_paths([a])
+    assert store.vectors.count() == 4  # the old first line stays until a sweep
+    assert store.collect_garbage() == 1
+    ingester.remove("a.txt")
+    assert store.collect_garbage() == 1  # a's new line; the wire line is b's too
+    kept = snapshot(scratch)
+    assert [s.text for s in kept.sentences] == ["Only b says this other thing.", wire]
+    assert store.vectors.count() == 2
 
 
 def test_unrelated_teasers_at_the_end_are_not_indexed(corpus_index: Settings) -> None:
@@ -52,12 +112,12 @@ def test_unrelated_teasers_at_the_end_are_not_indexed(corpus_index: Settings) ->
 def test_reingest_unchanged_changes_nothing(scratch: Settings, corpus_copy: Path) -> None:
     ingester = make_ingester(scratch)
     first = ingester.ingest_paths(sorted(corpus_copy.glob("*.txt")))
-    before = ingester.store.sentences.get(include=["documents"])
+    before = ingester.store.vectors.get()["ids"] + ingester.store.contents.get()["ids"]
     second = ingester.ingest_paths(sorted(corpus_copy.glob("*.txt")))
-    after = ingester.store.sentences.get(include=["documents"])
+    after = ingester.store.vectors.get()["ids"] + ingester.store.contents.get()["ids"]
     assert first.count("added") == 5
     assert second.count("unchanged") == 5 and second.count("added") == 0
-    assert sorted(before["ids"]) == sorted(after["ids"])
+    assert sorted(before) == sorted(after)
 
 
 def test_changed_file_replaces_all_its_sentences(scratch: Settings, tmp_path: Path) -> None:
@@ -72,11 +132,11 @@ def test_changed_file_replaces_all_its_sentences(scratch: Settings, tmp_path: Pa
     doc.write_text("The harbour reopened on Friday.\nThe new pier is longer.\n")
     summary = ingester.ingest_paths([doc])
     assert summary.count("replaced") == 1
-    stored = ingester.store.sentences.get(where={"source": "note.txt"}, include=["documents"])
-    assert sorted(stored["documents"] or []) == [
+    assert [s.text for s in snapshot(scratch).sentences] == [
         "The harbour reopened on Friday.",
         "The new pier is longer.",
     ]
+    assert len(ingester.store.contents.get(where={"source": "note.txt"})["ids"]) == 1
     assert ingester.store.documents()["note.txt"].sentences == 2
 
 
@@ -88,8 +148,9 @@ def test_removing_a_document_removes_all_its_sentences(
     (corpus_copy / "003_24446a9bbe2aadd0.txt").unlink()
     removed = ingester.prune({p.name for p in corpus_copy.glob("*.txt")})
     assert [o.status for o in removed] == ["removed"]
-    left = ingester.store.sentences.get(where={"source": "003_24446a9bbe2aadd0.txt"})
+    left = ingester.store.contents.get(where={"source": "003_24446a9bbe2aadd0.txt"})
     assert left["ids"] == []
+    assert not snapshot(scratch).of_document("003_24446a9bbe2aadd0.txt")
     assert "003_24446a9bbe2aadd0.txt" not in ingester.store.documents()
 
 
@@ -100,14 +161,14 @@ def test_a_write_that_fails_half_way_leaves_the_old_version(
     doc.write_text("First version, sentence one.\nFirst version, sentence two.\n")
     ingester = make_ingester(scratch)
     ingester.ingest_paths([doc])
-    before = sorted(ingester.store.sentences.get(include=["documents"])["documents"] or [])
+    before = [s.text for s in snapshot(scratch).sentences]
 
     # Fault injection (a Chroma write cannot be made to fail half-way for real): the
-    # second batch of the new version raises after the first was written.
+    # second batch of the new version's vectors raises after the first was written.
     import service.index.store as store_module
 
     monkeypatch.setattr(store_module, "_BATCH", 1)
-    real_upsert = ingester.store.sentences.upsert
+    real_upsert = ingester.store.vectors.upsert
     calls = {"n": 0}
 
     def failing_upsert(**kwargs: object) -> None:
@@ -116,12 +177,12 @@ def test_a_write_that_fails_half_way_leaves_the_old_version(
             raise RuntimeError("disk full")
         real_upsert(**kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(ingester.store.sentences, "upsert", failing_upsert)
+    monkeypatch.setattr(ingester.store.vectors, "upsert", failing_upsert)
     doc.write_text("Second version, sentence one.\nSecond version, sentence two.\n")
     with pytest.raises(RuntimeError):
         ingester.ingest_bytes("note.txt", doc.read_bytes())
-    after = sorted(ingester.store.sentences.get(include=["documents"])["documents"] or [])
-    assert after == before
+    assert [s.text for s in snapshot(scratch).sentences] == before
+    assert len(ingester.store.contents.get(where={"source": "note.txt"})["ids"]) == 1
     assert snapshot(scratch).of_document("note.txt")[0].text == "First version, sentence one."
 
 

@@ -60,9 +60,9 @@ class Reads:
             self.builds += 1
             return real_build(store, name_similarity, **kw)  # type: ignore[arg-type]
 
-        def load_current(store: IndexStore, documents: dict) -> object:  # type: ignore[type-arg]
+        def load_current(store: IndexStore, documents: dict, **kw: Any) -> object:  # type: ignore[type-arg]
             self.sources.extend(documents)
-            return real_load(store, documents)
+            return real_load(store, documents, **kw)
 
         monkeypatch.setattr(CorpusSnapshot, "build", staticmethod(build))
         monkeypatch.setattr(IndexStore, "load_current", load_current)
@@ -72,7 +72,9 @@ def _same(a: CorpusSnapshot, b: CorpusSnapshot) -> None:
     assert a.fingerprint == b.fingerprint and a.documents == b.documents
     assert a.sentences == b.sentences
     assert np.array_equal(np.asarray(a.vectors), np.asarray(b.vectors))
-    query = a.vectors[0]
+    assert np.array_equal(a.row_vector, b.row_vector)
+    assert np.array_equal(a.vector_keys, b.vector_keys)
+    query = a.vector(0)
     assert a.nearest(query, 5) == b.nearest(query, 5)
     assert np.allclose(a.lexical.scores(QUESTION), b.lexical.scores(QUESTION))
     assert a.lexical.search(QUESTION, 5) == b.lexical.search(QUESTION, 5)

@@ -21,6 +21,8 @@ QUESTIONS = [
 def _same(a: CorpusSnapshot, b: CorpusSnapshot) -> None:
     assert a.sentences == b.sentences
     assert np.array_equal(a.vectors, b.vectors)
+    assert np.array_equal(a.row_vector, b.row_vector)
+    assert np.array_equal(a.vector_keys, b.vector_keys)
     assert a.documents == b.documents
     assert a.position == b.position
     assert a.names.canonical == b.names.canonical

@@ -53,7 +53,7 @@ class ExtractiveAnswerer:
     def _same_fact(snap: CorpusSnapshot, a: int, b: int) -> bool:
         if snap.sentences[a].source == snap.sentences[b].source:
             return False
-        cos = float(np.dot(snap.vectors[a], snap.vectors[b]))
+        cos = float(np.dot(snap.vector(a), snap.vector(b)))
         speaker = snap.speakers[a]
         return cos >= _SAME_FACT or (
             speaker is not None and speaker == snap.speakers[b] and cos >= _SAME_STATEMENT

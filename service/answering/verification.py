@@ -132,7 +132,7 @@ class Verifier:
         if pos is not None and PRONOUN_SUBJECT.match(ref.text):
             before, _ = self.snap.around(pos, 1)
             previous = before[-1].text if before else ""
-        vector = self.snap.vectors[pos] if pos is not None else None
+        vector = self.snap.vector(pos) if pos is not None else None
         return Candidate(
             ref,
             number,

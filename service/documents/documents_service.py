@@ -17,6 +17,7 @@ from ingest.pipeline import Ingester, Outcome
 from service.container import Container
 from service.errors import ApiError
 from service.index.errors import IndexUnavailable
+from service.index.garbage import SweepSoon
 from service.index.store import DocumentEntry
 
 
@@ -25,6 +26,8 @@ class DocumentsService:
         self.container = container
         self.settings = container.settings
         self._write_lock = threading.Lock()
+        # Vectors a replaced or removed document no longer needs: swept in the background.
+        self.sweep = SweepSoon(lambda: container.state().store)
 
     # -- checks that need no index --------------------------------------------------------
     def check_name(self, source: str, writing: bool = True) -> str:
@@ -98,6 +101,8 @@ class DocumentsService:
                 raise
             self.container.state().invalidate()
             entry = ingester.store.document(source)
+        if outcome.status == "replaced":
+            self.sweep.request()
         return outcome, entry
 
     def delete(self, source: str) -> Outcome:
@@ -114,6 +119,7 @@ class DocumentsService:
             self.container.state().invalidate()
         if outcome.status != "removed":
             raise ApiError(404, f"unknown document {source!r}")
+        self.sweep.request()
         return outcome
 
     def list(self) -> list[DocumentEntry]:

@@ -22,7 +22,7 @@ import numpy as np
 from service.index.errors import IndexUnavailable
 from service.index.lexical import LexicalIndex
 from service.index.snapshot_file import SnapshotFiles
-from service.index.store import DocumentEntry, IndexStore, StoredSentence
+from service.index.store import DocumentEntry, IndexStore, LoadedSentences, StoredSentence
 from service.index.top import top_n
 from service.language.attribution import speakers
 from service.language.keys import text_keys
@@ -36,6 +36,9 @@ class CorpusSnapshot:
     fingerprint: tuple[tuple[str, str], ...]
     documents: dict[str, DocumentEntry]
     sentences: list[StoredSentence]
+    # One vector per distinct sentence text: sentence ``i``'s is
+    # ``vectors[row_vector[i]]``, and ``vector_keys`` (sorted) are the texts' keys in
+    # Chroma (``store.key_number``). A snapshot made without them has one vector a row.
     vectors: np.ndarray
     position: dict[tuple[str, int], int]
     names: NameIndex
@@ -44,7 +47,14 @@ class CorpusSnapshot:
     # The summed name evidence of all sentences, kept so that the next snapshot updates
     # it by the changed documents only (see ``NameEvidence``).
     name_evidence: NameEvidence = field(default_factory=NameEvidence, repr=False)
+    row_vector: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), repr=False)
+    vector_keys: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64), repr=False)
     _keys: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if len(self.row_vector) != len(self.sentences):  # one vector a row
+            self.row_vector = np.arange(len(self.sentences), dtype=np.int64)
+            self.vector_keys = np.arange(len(self.sentences), dtype=np.uint64)
 
     @classmethod
     def build(
@@ -55,7 +65,7 @@ class CorpusSnapshot:
         articles, a one-article change reads ~20 records instead of ~200,000)."""
         fingerprint = store.fingerprint()
         documents = store.documents()
-        sentences, vectors = _load(store, documents, previous)
+        sentences, row_vector, vector_keys, vectors = _load(store, documents, previous)
         texts = [s.text for s in sentences]
         evidence = _name_evidence(documents, sentences, previous)
         names = NameIndex.from_evidence(evidence, name_similarity)
@@ -71,6 +81,8 @@ class CorpusSnapshot:
             ),
             built_at=time.time(),
             name_evidence=evidence,
+            row_vector=row_vector,
+            vector_keys=vector_keys,
         )
         return snap.prepare()
 
@@ -92,6 +104,8 @@ class CorpusSnapshot:
             "fingerprint": self.fingerprint,
             "documents": self.documents,
             "sentences": self.sentences,
+            "row_vector": self.row_vector,
+            "vector_keys": self.vector_keys,
             "names": self.names,
             "lexical": self.lexical,
             "name_evidence": self.name_evidence,
@@ -113,6 +127,8 @@ class CorpusSnapshot:
             lexical=parts["lexical"],
             built_at=time.time(),
             name_evidence=parts["name_evidence"],
+            row_vector=parts["row_vector"],
+            vector_keys=parts["vector_keys"],
         )
         for cached in ("document_frequency", "speakers"):  # cached properties, filled
             if cached in parts:  # (a file written before one was kept lacks it)
@@ -169,14 +185,54 @@ class CorpusSnapshot:
         labels = self.sentences[i].entities
         return None if labels is None else not labels.isdisjoint(wanted)
 
+    def vector(self, i: int) -> np.ndarray:
+        """Sentence ``i``'s vector."""
+        return np.asarray(self.vectors[self.row_vector[i]])
+
+    def similarities(self, query: np.ndarray) -> np.ndarray:
+        """Every sentence's cosine similarity to ``query``, by position (for the eval's
+        reports; the service scores only the candidates it looks at)."""
+        sims = self.vectors @ np.asarray(query, dtype=np.float32)
+        return np.asarray(sims[self.row_vector])
+
     def nearest(self, query: np.ndarray, n: int) -> list[tuple[int, float]]:
         """Exact dense search: (position, cosine similarity) of the ``n`` sentences most
         like ``query``, best first (ties by position). Vectors are unit length, so a dot
-        product is a cosine; one matrix-vector product in BLAS, then ``top_n`` (linear)."""
+        product is a cosine; one matrix-vector product over the distinct texts in BLAS,
+        ``top_n`` (linear), then the sentences that carry the best texts."""
         if not len(self.sentences) or not n:
             return []
         sims = self.vectors @ np.asarray(query, dtype=np.float32)
-        return [(int(i), float(sims[i])) for i in top_n(sims, n)]
+        return self.carriers([(int(v), float(sims[v])) for v in top_n(sims, n)], n)
+
+    def carriers_of_keys(self, hits: list[tuple[int, float]], n: int) -> list[tuple[int, float]]:
+        """:meth:`carriers` of texts named by key (Chroma's answer); a key this snapshot
+        does not hold (a text no current document carries) is skipped."""
+        if not hits or not len(self.vector_keys):
+            return []
+        keys = np.array([k for k, _ in hits], dtype=np.uint64)
+        at = np.minimum(np.searchsorted(self.vector_keys, keys), len(self.vector_keys) - 1)
+        held = self.vector_keys[at] == keys
+        return self.carriers(
+            [(int(v), sim) for v, ok, (_, sim) in zip(at, held, hits, strict=True) if ok], n
+        )
+
+    def carriers(self, hits: list[tuple[int, float]], n: int) -> list[tuple[int, float]]:
+        """The ``n`` best sentences carrying the texts of ``hits`` ((vector index,
+        similarity)): (position, similarity), best first, ties by position, so a text that
+        ten articles share ranks as ten sentences, as with one vector a sentence."""
+        order, bounds = self._by_vector
+        rows = [(int(p), sim) for v, sim in hits for p in order[bounds[v] : bounds[v + 1]]]
+        rows.sort(key=lambda r: (-r[1], r[0]))
+        return rows[:n]
+
+    @cached_property
+    def _by_vector(self) -> tuple[np.ndarray, np.ndarray]:
+        """Positions grouped by vector (ascending within each): vector ``v``'s sentences
+        are ``order[bounds[v]:bounds[v + 1]]``."""
+        order = np.argsort(self.row_vector, kind="stable")
+        bounds = np.searchsorted(self.row_vector[order], np.arange(len(self.vectors) + 1))
+        return order, bounds
 
     def get(self, source: str, number: int) -> StoredSentence | None:
         i = self.position.get((source, number))
@@ -211,33 +267,62 @@ class CorpusSnapshot:
         return before, after
 
 
+Loaded = tuple[list[StoredSentence], np.ndarray, np.ndarray, np.ndarray]
+
+
 def _load(
     store: IndexStore, documents: dict[str, DocumentEntry], previous: CorpusSnapshot | None
-) -> tuple[list[StoredSentence], np.ndarray]:
+) -> Loaded:
+    """(sentences, row_vector, vector_keys, vectors) of the current index."""
     if previous is None or not previous.sentences:
-        return store.load_current(documents)
+        got = store.load_current(documents)
+        return _assemble(got.sentences, got.row_keys, [got])
     old = previous.documents
     kept = {s for s, e in documents.items() if s in old and old[s].version == e.version}
-    fresh, fresh_vectors = store.load_current({s: e for s, e in documents.items() if s not in kept})
+    fresh = store.load_current(
+        {s: e for s, e in documents.items() if s not in kept}, known=previous.vector_keys
+    )
     fresh_ranges: dict[str, tuple[int, int]] = {}
-    for i, s in enumerate(fresh):
+    for i, s in enumerate(fresh.sentences):
         lo, _ = fresh_ranges.get(s.source, (i, i))
         fresh_ranges[s.source] = (lo, i + 1)
     sentences: list[StoredSentence] = []
-    parts: list[np.ndarray] = []
+    keys: list[np.ndarray] = []
     for source in sorted(documents):
         if source in kept:
             lo, hi = previous.ranges.get(source, (0, 0))
             sentences.extend(previous.sentences[lo:hi])
-            parts.append(previous.vectors[lo:hi])
+            keys.append(previous.vector_keys[previous.row_vector[lo:hi]])
         elif source in fresh_ranges:
             lo, hi = fresh_ranges[source]
-            sentences.extend(fresh[lo:hi])
-            parts.append(fresh_vectors[lo:hi])
-    parts = [p for p in parts if len(p)]
-    if not parts:
-        return [], np.zeros((0, 0), dtype=np.float32)
-    return sentences, np.concatenate(parts).astype(np.float32, copy=False)
+            sentences.extend(fresh.sentences[lo:hi])
+            keys.append(fresh.row_keys[lo:hi])
+    held = LoadedSentences([], previous.vector_keys, previous.vector_keys, previous.vectors)
+    row_keys = np.concatenate(keys) if keys else np.zeros(0, dtype=np.uint64)
+    return _assemble(sentences, row_keys, [held, fresh])
+
+
+def _assemble(
+    sentences: list[StoredSentence], row_keys: np.ndarray, pools: list[LoadedSentences]
+) -> Loaded:
+    """One vector per distinct key of ``row_keys``, taken from the first pool holding it
+    (zeros if none does: see ``IndexStore._vectors_of``)."""
+    keys, row_vector = np.unique(row_keys, return_inverse=True)
+    dim = max(
+        (p.vectors.shape[1] for p in pools if p.vectors.ndim == 2 and len(p.vectors)), default=0
+    )
+    if not sentences or not dim:
+        return sentences, row_vector.astype(np.int64), keys, np.zeros((len(keys), dim), np.float32)
+    vectors = np.zeros((len(keys), dim), dtype=np.float32)
+    todo = np.ones(len(keys), dtype=bool)
+    for pool in pools:
+        if not len(pool.keys):
+            continue
+        at = np.minimum(np.searchsorted(pool.keys, keys), len(pool.keys) - 1)
+        take = todo & (pool.keys[at] == keys)
+        vectors[take] = pool.vectors[at[take]]
+        todo &= ~take
+    return sentences, row_vector.astype(np.int64), keys, vectors
 
 
 def _span(sentences: list[StoredSentence], source: str) -> tuple[int, int]:
@@ -436,10 +521,13 @@ class IndexState:
         half of a retrieval; the exact product costs microseconds there. Above it, Chroma's
         HNSW index (sublinear) answers.
         """
-        if len(snap.sentences) > self.exact_dense_max:
-            return self.store.query(query, min(n, len(snap.sentences)), snap.documents)
+        if len(snap.vectors) > self.exact_dense_max:
+            found = self.store.query(query, min(n, len(snap.vectors)))
+            hits = snap.carriers_of_keys(found, n)
+        else:
+            hits = snap.nearest(query, n)
         rows = snap.sentences
-        return [(rows[i].source, rows[i].number, sim) for i, sim in snap.nearest(query, n)]
+        return [(rows[i].source, rows[i].number, sim) for i, sim in hits]
 
     def warm_dense(self, snap: CorpusSnapshot, within_s: float = 120.0) -> None:
         """Above ``exact_dense_max``, Chroma answers the dense search from its HNSW index,
@@ -447,14 +535,14 @@ class IndexState:
         than one call's timeout on a server, so without this the first questions after a
         start would be 503s. Query once at start-up, again while the server loads it (for
         at most ``within_s``: a server that is down is reported by /ready, not waited for)."""
-        if len(snap.sentences) <= self.exact_dense_max:
+        if len(snap.vectors) <= self.exact_dense_max:
             return
         deadline = time.monotonic() + within_s
         while True:
             try:
                 if self.hnsw_ef_search:  # before the query that loads the index
                     self.store.set_search_ef(self.hnsw_ef_search)
-                self.store.query(np.asarray(snap.vectors[0], dtype=np.float32), 1, snap.documents)
+                self.store.query(np.asarray(snap.vectors[0], dtype=np.float32), 1)
                 return
             except IndexUnavailable:
                 if time.monotonic() > deadline:

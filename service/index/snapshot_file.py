@@ -42,14 +42,15 @@ from service.settings import Settings
 log = logging.getLogger(__name__)
 
 # Bump when the pickled classes change shape (StoredSentence, LexicalIndex, NameIndex...).
-FORMAT = 2
+# 3: vectors one per distinct text, with each sentence's vector index.
+FORMAT = 3
 
 
 @dataclass(frozen=True)
 class SnapshotKey:
     """What a saved snapshot must match to be used by this process."""
 
-    collection_id: str  # Chroma's id of the sentence collection
+    collection_id: str  # Chroma's id of the vector collection
     embedder: str
     name_similarity: float
 
@@ -64,7 +65,7 @@ def snapshot_files(settings: Settings, store: IndexStore) -> SnapshotFiles | Non
         return None
     # The collection's id, not where it is reached: a managed server's port changes at
     # every start; a collection deleted and made again gets a new id.
-    key = SnapshotKey(str(store.sentences.id), store.embedder_name, retrieval.name_similarity)
+    key = SnapshotKey(str(store.vectors.id), store.embedder_name, retrieval.name_similarity)
     return SnapshotFiles(settings.snapshot_dir, key, retrieval.snapshot_save_interval_s)
 
 

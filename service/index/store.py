@@ -1,25 +1,47 @@
-"""The sentence index in Chroma: one record per sentence, and a manifest of documents.
+"""The sentence index in Chroma: one vector per distinct sentence text, and documents.
 
-Chroma has no transactions, so a document is replaced in three steps that never leave a
-reader with a half-written document:
+Four collections (``<name>`` is ``chroma.collection``):
 
-1. the new version's sentences are written under ids that carry the version
-   (``<source>::<version>::<n>``); a failure here deletes what was written and re-raises;
+- ``<name>__vectors``: one record per distinct sentence text, id ``text_key(text)`` (the
+  first 64 bits of its sha256), holding the text's vector and nothing else. A sentence
+  that many articles share (wire copy, a standard line, an unchanged sentence of an
+  edited article) is embedded into Chroma's HNSW index once: Chroma's write cost per
+  record (~1 ms of CPU, rising with the collection: 744 records/s into an empty one,
+  154/s at 440k records) capped ingest, and HNSW searches badly among many identical
+  vectors (at 480k synthetic sentences, half of its top 50 were farther than the exact
+  50th).
+- ``<name>__contents``: one record per document version, id ``<source>::<version>``, with
+  the version's sentences (text, number, span, paragraph, entity labels) as one JSON
+  string: one write per document, not one per sentence.
+- ``<name>__manifest``: one record per document naming its current version.
+- ``<name>__generation``: one record that changes at every manifest change.
+
+Chroma has no transactions, so a document is replaced in steps that never leave a reader
+with a half-written document:
+
+1. the new version's contents record is written (it names the texts it needs, so the
+   garbage collection below keeps them from here on), then the vectors of texts not yet
+   in Chroma; a failure deletes the contents record and re-raises;
 2. the manifest record of the document is switched to the new version (one upsert: the
-   commit point; readers only trust sentences of the version the manifest names);
-3. the sentences of other versions of that document are deleted.
+   commit point; readers only trust the version the manifest names);
+3. the contents records of other versions of that document are deleted.
 
-A crash between 1 and 2 leaves an orphan version that the next write of the document
-removes; between 2 and 3, stale records that readers ignore and the next write removes.
+Texts no document refers to any more are removed by :meth:`IndexStore.collect_garbage`
+(a sweep after runs that replaced or removed documents); until then they are only unused
+records, which readers skip.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
+import logging
+import threading
 import time
 import uuid
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
@@ -34,9 +56,13 @@ if TYPE_CHECKING:
 
     from service.settings import Settings
 
-_BATCH = 500  # records per Chroma call; well under its max batch size
+log = logging.getLogger(__name__)
+
+_BATCH = 500  # records per Chroma write; well under its max batch size
+_IDS_PER_READ = 5_000  # ids per Chroma read by id
 _GENERATION_ID = "generation"
 _SOURCES_PER_READ = 200  # documents per snapshot read (~5,000 sentences)
+_SWEEP_PAGE = 50_000  # records per page when the garbage collection lists a collection
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -56,7 +82,7 @@ class DocumentEntry:
 
 @dataclass(frozen=True)
 class StoredSentence:
-    """A sentence record as written to and read from Chroma."""
+    """A sentence as written to and read from the index."""
 
     source: str
     number: int
@@ -68,6 +94,38 @@ class StoredSentence:
     # Entity labels found by the NER tagger at ingest; None: not known (no tagger, or an
     # index written before labels were stored).
     entities: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
+class LoadedSentences:
+    """Sentences read from the index, each with its text's key, and the vectors read with
+    them: one per distinct text (``keys`` sorted, unique, aligned with ``vectors``)."""
+
+    sentences: list[StoredSentence]
+    row_keys: np.ndarray  # uint64 (:func:`key_number`), one per sentence
+    keys: np.ndarray  # uint64, sorted, unique
+    vectors: np.ndarray  # float32, one row per key
+
+    @classmethod
+    def empty(cls) -> LoadedSentences:
+        none = np.zeros(0, dtype=np.uint64)
+        return cls([], none, none, np.zeros((0, 0), dtype=np.float32))
+
+
+def text_key(text: str) -> str:
+    """The id of a sentence text's vector record: 16 hex digits of its sha256 (64 bits:
+    at 2M distinct sentences the chance that two share a key is ~1e-7)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def key_number(key: str) -> int:
+    """A :func:`text_key` as the unsigned 64-bit number the snapshot keeps (8 bytes a
+    sentence, searchable with numpy, instead of a dict of strings)."""
+    return int(key, 16)
+
+
+def key_numbers(texts: Iterable[str]) -> np.ndarray:
+    return np.fromiter((key_number(text_key(t)) for t in texts), dtype=np.uint64)
 
 
 def _reads_chroma(fn: Callable[P, R]) -> Callable[P, R]:
@@ -139,53 +197,74 @@ def _entry(source: str, meta: Any) -> DocumentEntry:
     )
 
 
-def _sentence_metadata(d: DocumentWrite, version: str, s: StoredSentence) -> dict[str, Any]:
-    meta: dict[str, Any] = {
+def contents_id(source: str, version: str) -> str:
+    return f"{source}::{version}"
+
+
+def _contents_metadata(d: DocumentWrite) -> dict[str, Any]:
+    """A version's sentences as one metadata string: [number, start, end, paragraph,
+    entity labels (None: unknown; "": tagged, none found), text] each."""
+    rows = [
+        [
+            s.number,
+            s.start,
+            s.end,
+            s.paragraph,
+            None if s.entities is None else encode_labels(s.entities),
+            s.text,
+        ]
+        for s in d.sentences
+    ]
+    return {
         "source": d.source,
-        "version": version,
-        "sentence": s.number,
-        "start": s.start,
-        "end": s.end,
-        "paragraph": s.paragraph,
-        "title": d.title or "",
+        "version": d.version,
         "doc_hash": d.doc_hash,
+        "rows": json.dumps(rows, ensure_ascii=False, separators=(",", ":")),
     }
-    if s.entities is not None:  # absent = unknown; "" = tagged, no entity found
-        meta["entities"] = encode_labels(s.entities)
-    return meta
 
 
-def sentence_id(source: str, version: str, number: int) -> str:
-    return f"{source}::{version}::{number}"
+def _rows(meta: Any) -> list[list[Any]]:
+    return list(json.loads(str(dict(meta or {}).get("rows") or "[]")))
 
 
-def parse_sentence_id(record: str) -> tuple[str, str, int]:
-    """(source, version, number) of a :func:`sentence_id` (a source may contain "::")."""
-    source, version, number = record.rsplit("::", 2)
-    return source, version, int(number)
+def _embeddings(got: Any) -> Any:
+    return got["embeddings"] if got["embeddings"] is not None else []
+
+
+def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
+    for lo in range(0, len(items), size):
+        yield items[lo : lo + size]
 
 
 class IndexStore:
-    """Reads and writes the sentence collection and its document manifest."""
+    """Reads and writes the sentence vectors, document contents and manifest."""
 
     def __init__(self, client: ClientAPI, collection: str, embedder_name: str) -> None:
         self.client = client
         self.embedder_name = embedder_name
-        self.sentences: Collection = client.get_or_create_collection(
-            collection,
+        _drop_old_layout(client, collection)
+        self.vectors: Collection = client.get_or_create_collection(
+            f"{collection}__vectors",
             metadata={"hnsw:space": "cosine", "embedder": embedder_name},
             embedding_function=None,
         )
-        # The manifest needs no vectors; Chroma wants one per record, so it gets [1.0].
+        # Contents, manifest and generation need no vectors; Chroma wants one per record,
+        # so each gets [1.0].
+        self.contents: Collection = client.get_or_create_collection(
+            f"{collection}__contents", embedding_function=None
+        )
         self.manifest: Collection = client.get_or_create_collection(
-            f"{collection}__documents",
+            f"{collection}__manifest",
             metadata={"embedder": embedder_name},
             embedding_function=None,
         )
         self.generation: Collection = client.get_or_create_collection(
             f"{collection}__generation", embedding_function=None
         )
-        stored = (self.sentences.metadata or {}).get("embedder")
+        # Writes and the garbage collection of this process take turns (see
+        # ``collect_garbage`` for writers in other processes).
+        self._writing = threading.RLock()
+        stored = (self.vectors.metadata or {}).get("embedder")
         if stored and stored != embedder_name:
             raise EmbedderMismatch(
                 f"collection {collection!r} was built with {stored!r} but {embedder_name!r} "
@@ -255,134 +334,200 @@ class IndexStore:
         self.write_documents([DocumentWrite(source, doc_hash, sentences, vectors, title, date)])
 
     def write_documents(self, docs: list[DocumentWrite]) -> None:
-        """Several documents in the three steps of the module docstring, each step one
-        Chroma call per ~``_BATCH`` records for the whole group: a Chroma write costs ~50 ms
-        whatever its size here, so one call per document per step capped ingest at ~100
-        sentences/s. Step 2 (one manifest upsert) is the commit point for the group.
-        """
+        """Several documents in the steps of the module docstring, each step one Chroma
+        call per ~``_BATCH`` records for the whole group (a Chroma write costs ~50 ms
+        whatever its size here). Step 2 (one manifest upsert) is the commit point."""
         if not docs:
             return
-        records: list[tuple[str, str, StoredSentence, np.ndarray, DocumentWrite]] = [
-            (sentence_id(d.source, d.version, s.number), d.version, s, v, d)
-            for d in docs
-            for s, v in zip(d.sentences, d.vectors, strict=True)
-        ]
-        try:
-            for lo in range(0, len(records), _BATCH):
-                part = records[lo : lo + _BATCH]
-                self.sentences.upsert(
-                    ids=[r[0] for r in part],
-                    embeddings=np.stack([r[3] for r in part]).astype(np.float32),
-                    documents=[r[2].text for r in part],
-                    metadatas=[_sentence_metadata(d, version, s) for _, version, s, _, d in part],
-                )
-        except Exception:
-            self._delete_where(_any_of([{"source": d.source, "version": d.version} for d in docs]))
-            raise
-        now = time.time()
-        self.manifest.upsert(
-            ids=[d.source for d in docs],
-            embeddings=np.ones((len(docs), 1), dtype=np.float32),
-            documents=[d.title or d.source for d in docs],
-            metadatas=[
-                {
-                    "version": d.version,
-                    "doc_hash": d.doc_hash,
-                    "title": d.title or "",
-                    "date": d.date or "",
-                    "sentences": len(d.sentences),
-                    "updated_at": now,
-                }
-                for d in docs
-            ],
-        )
-        self._bump_generation()
-        self._delete_where(
-            _any_of([{"source": d.source, "version": {"$ne": d.version}} for d in docs])
-        )
+        with self._writing:
+            ids = [contents_id(d.source, d.version) for d in docs]
+            try:
+                for lo in range(0, len(docs), _BATCH):
+                    part = docs[lo : lo + _BATCH]
+                    self.contents.upsert(
+                        ids=ids[lo : lo + _BATCH],
+                        embeddings=np.ones((len(part), 1), dtype=np.float32),
+                        metadatas=[_contents_metadata(d) for d in part],
+                    )
+                self._write_missing_vectors(docs)
+            except Exception:
+                self.contents.delete(ids=ids)
+                raise
+            now = time.time()
+            self.manifest.upsert(
+                ids=[d.source for d in docs],
+                embeddings=np.ones((len(docs), 1), dtype=np.float32),
+                metadatas=[
+                    {
+                        "version": d.version,
+                        "doc_hash": d.doc_hash,
+                        "title": d.title or "",
+                        "date": d.date or "",
+                        "sentences": len(d.sentences),
+                        "updated_at": now,
+                    }
+                    for d in docs
+                ],
+            )
+            self._bump_generation()
+            self.contents.delete(
+                where=_any_of([{"source": d.source, "version": {"$ne": d.version}} for d in docs])
+            )
+
+    def _write_missing_vectors(self, docs: list[DocumentWrite]) -> None:
+        """Upsert the vectors of the group's texts that Chroma does not hold yet."""
+        wanted: dict[str, np.ndarray] = {}
+        for d in docs:
+            for s, v in zip(d.sentences, d.vectors, strict=True):
+                wanted.setdefault(text_key(s.text), v)
+        keys = list(wanted)
+        held: set[str] = set()
+        for part in _chunks(keys, _IDS_PER_READ):
+            held.update(self.vectors.get(ids=part, include=[])["ids"])
+        missing = [k for k in keys if k not in held]
+        for part in _chunks(missing, _BATCH):
+            self.vectors.upsert(
+                ids=part, embeddings=np.stack([wanted[k] for k in part]).astype(np.float32)
+            )
 
     def delete_document(self, source: str) -> bool:
-        """Remove a document: the manifest first (readers stop seeing it), then its records."""
-        known = bool(self.manifest.get(ids=[source])["ids"])
-        if known:
-            self.manifest.delete(ids=[source])
-            self._bump_generation()
-        self._delete_where({"source": source})
-        return known
+        """Remove a document: the manifest first (readers stop seeing it), then its
+        contents (its texts' vectors go at the next garbage collection)."""
+        with self._writing:
+            known = bool(self.manifest.get(ids=[source])["ids"])
+            if known:
+                self.manifest.delete(ids=[source])
+                self._bump_generation()
+            self.contents.delete(where={"source": source})
+            return known
 
-    def _delete_where(self, where: dict[str, Any]) -> None:
-        self.sentences.delete(where=where)
+    @_reads_chroma
+    def collect_garbage(self) -> int:
+        """Remove the vectors of texts that no contents record refers to; returns how many.
+
+        A sweep of both collections, O(index) (~1 s per 10k articles): run after a batch
+        of replacements or removals, not per document. Another process may be writing
+        meanwhile (a Chroma server takes writers from anywhere): a writer writes its
+        contents record before it looks for the vectors it needs, and this reads the
+        contents again after deleting, putting back any vector a record written meanwhile
+        refers to, so a committed document never lacks a vector.
+        """
+        with self._writing:
+            orphans = sorted(self._vector_ids() - self._referenced())
+            if not orphans:
+                return 0
+            saved: dict[str, Any] = {}
+            for part in _chunks(orphans, _IDS_PER_READ):
+                got = self.vectors.get(ids=part, include=["embeddings"])
+                saved.update(zip(got["ids"], _embeddings(got), strict=True))
+            for part in _chunks(orphans, _BATCH):
+                self.vectors.delete(ids=part)
+            back = sorted(self._referenced().intersection(saved))
+            for part in _chunks(back, _BATCH):
+                self.vectors.upsert(
+                    ids=part, embeddings=np.stack([saved[k] for k in part]).astype(np.float32)
+                )
+            return len(orphans) - len(back)
+
+    def _vector_ids(self) -> set[str]:
+        out: set[str] = set()
+        offset = 0
+        while True:
+            got = self.vectors.get(include=[], limit=_SWEEP_PAGE, offset=offset)
+            out.update(got["ids"])
+            if len(got["ids"]) < _SWEEP_PAGE:
+                return out
+            offset += _SWEEP_PAGE
+
+    def _referenced(self) -> set[str]:
+        """The keys of every text a contents record names (any version: one being written
+        needs its vectors kept as much as a current one)."""
+        out: set[str] = set()
+        offset = 0
+        while True:
+            got = self.contents.get(include=["metadatas"], limit=_SWEEP_PAGE // 50, offset=offset)
+            for meta in got["metadatas"] or []:
+                out.update(text_key(str(row[5])) for row in _rows(meta))
+            if len(got["ids"]) < _SWEEP_PAGE // 50:
+                return out
+            offset += _SWEEP_PAGE // 50
 
     # -- reads ------------------------------------------------------------------------
     @_reads_chroma
     def load_current(
-        self, docs: dict[str, DocumentEntry]
-    ) -> tuple[list[StoredSentence], np.ndarray]:
-        """All sentences of the current versions, in (source, number) order, with vectors."""
-        rows: list[tuple[StoredSentence, Any]] = []
+        self, docs: dict[str, DocumentEntry], known: np.ndarray | None = None
+    ) -> LoadedSentences:
+        """All sentences of the current versions of ``docs``, in (source, number) order,
+        and their texts' vectors, except those whose key is in ``known`` (keys whose
+        vectors the caller holds already: an incremental build reads only new texts)."""
+        rows: list[StoredSentence] = []
         sources = sorted(docs)
         # One Chroma call per _SOURCES_PER_READ documents, not one per document: at 10k
         # documents that is 50 reads instead of 10,000.
         for lo in range(0, len(sources), _SOURCES_PER_READ):
-            where: Any = {"source": {"$in": sources[lo : lo + _SOURCES_PER_READ]}}
-            got = self.sentences.get(
-                where=where,
-                include=["documents", "metadatas", "embeddings"],
+            part = sources[lo : lo + _SOURCES_PER_READ]
+            got = self.contents.get(
+                ids=[contents_id(s, docs[s].version) for s in part], include=["metadatas"]
             )
-            embeddings = got["embeddings"] if got["embeddings"] is not None else []
-            for text, meta, vec in zip(
-                got["documents"] or [], got["metadatas"] or [], embeddings, strict=True
-            ):
-                m = dict(meta or {})
-                entry = docs[str(m["source"])]
-                if m.get("version") != entry.version:
-                    continue  # a version being written or removed: not current
-                rows.append(
-                    (
-                        StoredSentence(
-                            source=entry.source,
-                            number=int(m["sentence"]),  # type: ignore[arg-type]
-                            text=text,
-                            start=int(m["start"]),  # type: ignore[arg-type]
-                            end=int(m["end"]),  # type: ignore[arg-type]
-                            title=entry.title,
-                            paragraph=int(m.get("paragraph", 0)),  # type: ignore[arg-type]
-                            entities=decode_labels(m.get("entities")),
-                        ),
-                        vec,
+            for meta in got["metadatas"] or []:
+                entry = docs[str(dict(meta or {})["source"])]
+                rows.extend(
+                    StoredSentence(
+                        source=entry.source,
+                        number=int(number),
+                        text=str(text),
+                        start=int(start),
+                        end=int(end),
+                        title=entry.title,
+                        paragraph=int(paragraph),
+                        entities=decode_labels(labels),
                     )
+                    for number, start, end, paragraph, labels, text in _rows(meta)
                 )
-        rows.sort(key=lambda r: (r[0].source, r[0].number))
+        rows.sort(key=lambda r: (r.source, r.number))
         if not rows:
-            return [], np.zeros((0, 0), dtype=np.float32)
-        return [r[0] for r in rows], np.vstack([r[1] for r in rows]).astype(np.float32)
+            return LoadedSentences.empty()
+        row_keys = key_numbers(r.text for r in rows)
+        keys = np.unique(row_keys)
+        if known is not None and len(known):
+            keys = keys[~np.isin(keys, known)]
+        return LoadedSentences(rows, row_keys, keys, self._vectors_of(keys))
+
+    def _vectors_of(self, keys: np.ndarray) -> np.ndarray:
+        """The vectors of ``keys`` (in that order). A vector missing from Chroma (removed
+        while this read ran, or a damaged index) comes back as zeros: its sentence is then
+        found by its words only, and a warning says so."""
+        ids = [f"{int(k):016x}" for k in keys]
+        found: dict[str, Any] = {}
+        for part in _chunks(ids, _IDS_PER_READ):
+            got = self.vectors.get(ids=part, include=["embeddings"])
+            found.update(zip(got["ids"], _embeddings(got), strict=True))
+        if not found:
+            return np.zeros((len(ids), 0), dtype=np.float32)
+        dim = len(next(iter(found.values())))
+        out = np.zeros((len(ids), dim), dtype=np.float32)
+        for i, key in enumerate(ids):
+            if key in found:
+                out[i] = found[key]
+        if len(found) < len(ids):
+            log.warning("%d sentence vectors missing from the index", len(ids) - len(found))
+        return out
 
     @_reads_chroma
-    def query(
-        self, vector: np.ndarray, n: int, docs: dict[str, DocumentEntry]
-    ) -> list[tuple[str, int, float]]:
-        """Nearest sentences of current versions: (source, number, cosine similarity).
+    def query(self, vector: np.ndarray, n: int) -> list[tuple[int, float]]:
+        """The ``n`` nearest texts: (key number, cosine similarity), best first.
 
-        Ids and distances only: the id names the source, version and sentence number
-        (``sentence_id``), so no metadata is read. No ``count()`` first either: it cost
-        18 ms at 176k sentences (Chroma counts the records), four times the HNSW query
-        itself; ``n`` is bounded by the caller's snapshot and Chroma returns what it has.
-        """
-        if n <= 0 or not docs:
+        Ids and distances only, no metadata; the caller's snapshot knows which sentences
+        carry each text (a text no current document holds is skipped there). No
+        ``count()`` first either: it cost 18 ms at 176k records, four times the query."""
+        if n <= 0:
             return []
-        got = self.sentences.query(
+        got = self.vectors.query(
             query_embeddings=[vector.tolist()], n_results=n, include=["distances"]
         )
-        out: list[tuple[str, int, float]] = []
         ids = got["ids"][0] if got["ids"] else []
         dists = (got["distances"] or [[]])[0]
-        for record, dist in zip(ids, dists, strict=True):
-            source, version, number = parse_sentence_id(record)
-            entry = docs.get(source)
-            if entry is None or entry.version != version:
-                continue  # a version being written or being removed: not current
-            out.append((source, number, 1.0 - float(dist)))
-        return out
+        return [(key_number(k), 1.0 - float(d)) for k, d in zip(ids, dists, strict=True)]
 
     @_reads_chroma
     def set_search_ef(self, ef: int) -> None:
@@ -394,12 +539,32 @@ class IndexStore:
             # Chroma warns that a collection made with ``embedding_function=None`` has a
             # "legacy embedding function config"; this one never embeds (see __init__).
             warnings.simplefilter("ignore", DeprecationWarning)
-            hnsw = dict((self.sentences.configuration or {}).get("hnsw") or {})
+            hnsw = dict((self.vectors.configuration or {}).get("hnsw") or {})
         if hnsw.get("ef_search") != ef:
-            self.sentences.modify(configuration={"hnsw": {"ef_search": ef}})
+            self.vectors.modify(configuration={"hnsw": {"ef_search": ef}})
 
     def heartbeat(self) -> None:
         try:
             self.client.heartbeat()
         except Exception as exc:
             raise IndexUnavailable(f"Chroma does not answer: {exc}") from exc
+
+
+def _drop_old_layout(client: ClientAPI, collection: str) -> None:
+    """An index written before vectors were kept per distinct text (one Chroma record per
+    sentence, in a collection named ``collection``) cannot be read by this layout: its
+    collections are removed, with a warning, and the next ingest indexes every document
+    anew (``make run`` does it: the manifest is then empty, so the corpus is stale)."""
+    names = {getattr(c, "name", c) for c in client.list_collections()}
+    old = [n for n in (collection, f"{collection}__documents") if n in names]
+    for name in old:
+        try:
+            client.delete_collection(name)
+        except Exception:  # another process removed it first
+            continue
+    if old:
+        log.warning(
+            "index %r was written by an older version (one record per sentence): "
+            "removed; index the documents again (python -m ingest PATH, or make run)",
+            collection,
+        )

@@ -27,19 +27,19 @@ class Similarities:
     matrix product at 100k articles, ~0.3 s) for each question would be wasted work.
     """
 
-    def __init__(self, vectors: np.ndarray, query: np.ndarray) -> None:
-        self._vectors = vectors
+    def __init__(self, snap: CorpusSnapshot, query: np.ndarray) -> None:
+        self._snap = snap
         self._query = query
         self._known: dict[int, float] = {}
 
     def __getitem__(self, pos: int) -> float:
         got = self._known.get(pos)
         if got is None:
-            got = self._known[pos] = float(np.dot(self._vectors[pos], self._query))
+            got = self._known[pos] = float(np.dot(self._snap.vector(pos), self._query))
         return got
 
     def __len__(self) -> int:
-        return len(self._vectors)
+        return len(self._snap.sentences)
 
 
 @dataclass
@@ -75,7 +75,7 @@ class HybridRetriever:
         depth = max(self.settings.candidates, k)
         qvec = self.embedder.embed([question])[0]
         cands = self.candidates(question, qvec, snap, depth)
-        sims = Similarities(snap.vectors, qvec)
+        sims = Similarities(snap, qvec)
         fused = self.fuse(cands, sims, snap)
         ranked = fused.top(k)
         evidence = []
