@@ -124,10 +124,6 @@ def key_number(key: str) -> int:
     return int(key, 16)
 
 
-def key_numbers(texts: Iterable[str]) -> np.ndarray:
-    return np.fromiter((key_number(text_key(t)) for t in texts), dtype=np.uint64)
-
-
 def _reads_chroma(fn: Callable[P, R]) -> Callable[P, R]:
     """Reads that fail because Chroma does not answer raise :class:`IndexUnavailable`."""
 
@@ -430,6 +426,8 @@ class IndexStore:
             return len(orphans) - len(back)
 
     def _vector_ids(self) -> set[str]:
+        """Every vector record's id, in pages (one a concurrent write makes the pages skip
+        is only not swept this time)."""
         out: set[str] = set()
         offset = 0
         while True:
@@ -441,16 +439,12 @@ class IndexStore:
 
     def _referenced(self) -> set[str]:
         """The keys of every text a contents record names (any version: one being written
-        needs its vectors kept as much as a current one)."""
+        needs its vectors kept as much as a current one). One read, not pages: a page
+        boundary shifted by a concurrent write could skip a record, and its vectors."""
         out: set[str] = set()
-        offset = 0
-        while True:
-            got = self.contents.get(include=["metadatas"], limit=_SWEEP_PAGE // 50, offset=offset)
-            for meta in got["metadatas"] or []:
-                out.update(text_key(str(row[5])) for row in _rows(meta))
-            if len(got["ids"]) < _SWEEP_PAGE // 50:
-                return out
-            offset += _SWEEP_PAGE // 50
+        for meta in self.contents.get(include=["metadatas"])["metadatas"] or []:
+            out.update(text_key(str(row[5])) for row in _rows(meta))
+        return out
 
     # -- reads ------------------------------------------------------------------------
     @_reads_chroma
@@ -461,6 +455,9 @@ class IndexStore:
         and their texts' vectors, except those whose key is in ``known`` (keys whose
         vectors the caller holds already: an incremental build reads only new texts)."""
         rows: list[StoredSentence] = []
+        # One string per distinct text, shared by the sentences that carry it (a line
+        # 500 articles repeat is held once in memory and once in the snapshot file).
+        texts: dict[str, str] = {}
         sources = sorted(docs)
         # One Chroma call per _SOURCES_PER_READ documents, not one per document: at 10k
         # documents that is 50 reads instead of 10,000.
@@ -475,7 +472,7 @@ class IndexStore:
                     StoredSentence(
                         source=entry.source,
                         number=int(number),
-                        text=str(text),
+                        text=texts.setdefault(text, text),
                         start=int(start),
                         end=int(end),
                         title=entry.title,
@@ -487,7 +484,8 @@ class IndexStore:
         rows.sort(key=lambda r: (r.source, r.number))
         if not rows:
             return LoadedSentences.empty()
-        row_keys = key_numbers(r.text for r in rows)
+        key_of = {t: key_number(text_key(t)) for t in texts}
+        row_keys = np.fromiter((key_of[r.text] for r in rows), dtype=np.uint64, count=len(rows))
         keys = np.unique(row_keys)
         if known is not None and len(known):
             keys = keys[~np.isin(keys, known)]

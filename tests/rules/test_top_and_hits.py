@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from service.index.lexical import best
-from service.index.store import key_number, key_numbers, text_key
+from service.index.store import key_number, text_key
 from service.index.top import top_n
 from tests.rules.made_up import snapshot
 
@@ -56,7 +58,26 @@ def test_a_text_key_survives_its_trip_through_a_number() -> None:
     texts = [f"Sentence {i}." for i in range(2000)] + ["", "Ünïcode — text."]
     keys = [text_key(t) for t in texts]
     assert any(k.startswith("0") for k in keys) and any(int(k[0], 16) >= 8 for k in keys)
-    numbers = key_numbers(texts)
-    assert numbers.dtype == np.uint64
-    assert [f"{int(n):016x}" for n in numbers] == keys
-    assert [key_number(k) for k in keys] == [int(n) for n in numbers]
+    numbers = np.array([key_number(k) for k in keys], dtype=np.uint64)  # as the snapshot
+    assert [f"{int(n):016x}" for n in numbers] == keys  # as IndexStore._vectors_of asks
+
+
+def test_a_text_many_sentences_carry_ranks_as_each_of_them() -> None:
+    """One vector per distinct text: a hit on it is every sentence carrying it, best
+    first, ties by position, and a key the snapshot does not hold is skipped."""
+    shared = dataclasses.replace(
+        snapshot(),
+        vectors=np.eye(3, dtype=np.float32),
+        row_vector=np.array([0, 1, 0, 2, 0, 1]),
+        vector_keys=np.array([10, 20, 30], dtype=np.uint64),
+    )
+    e0 = np.array([1.0, 0.0, 0.0], dtype=np.float32)
+    assert shared.nearest(e0, 2) == [(0, 1.0), (2, 1.0)]
+    assert shared.nearest(e0, 4) == [(0, 1.0), (2, 1.0), (4, 1.0), (1, 0.0)]
+    assert shared.carriers_of_keys([(30, 0.9), (99, 0.8), (10, 0.5)], 3) == [
+        (3, 0.9),
+        (0, 0.5),
+        (2, 0.5),
+    ]
+    assert list(shared.vector(3)) == [0.0, 0.0, 1.0]
+    assert list(shared.similarities(e0)) == [1.0, 0.0, 1.0, 0.0, 1.0, 0.0]
