@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,8 @@ def cited_sources(answer: dict[str, Any]) -> set[str]:
 
 
 def test_add_unchanged_replace_list_get_delete(client: TestClient) -> None:
+    documents = client.app.state.documents_service  # type: ignore[attr-defined]
+    documents.sweep.interval_s = 0.0  # sweep unused vectors at once, not 30 s apart
     r = client.post("/documents", json={"source": FERRY_SOURCE, "text": FERRY_TEXT})
     assert r.status_code == 201, r.text
     assert r.json()["status"] == "added" and r.json()["sentences"] == 3
@@ -97,6 +100,14 @@ def test_add_unchanged_replace_list_get_delete(client: TestClient) -> None:
     assert client.delete(f"/documents/{FERRY_SOURCE}").status_code == 404
     after = client.post("/ask", json={"question": FERRY_QUESTION}).json()
     assert FERRY_SOURCE not in cited_sources(after)
+
+    # The vectors no document uses any more (the replaced first sentence, then all three)
+    # are removed in the background.
+    store = documents.container.state().store
+    deadline = time.monotonic() + 30
+    while store.vectors.count() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert store.vectors.count() == 0 and documents.sweep.removed == 4
 
 
 def test_multipart_upload_uses_the_file_name_or_a_source_field(client: TestClient) -> None:
