@@ -97,6 +97,10 @@ class BackgroundWriter:
         self.wait()
         self._last = self._thread.submit(write)
 
+    def busy(self) -> bool:
+        """Whether the last write is still running (a caller may gather more for the next)."""
+        return self._last is not None and not self._last.done()
+
     def wait(self) -> None:
         last, self._last = self._last, None
         if last is not None:

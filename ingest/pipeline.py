@@ -217,7 +217,10 @@ class Ingester:
         The manifest is read once for the run (not once per file). Changed files go in
         groups of ``settings.embed_group`` documents through three overlapping stages
         (``ingest.bulk``): parsed in worker processes, embedded in one call per group, and
-        written to the index in a background thread, one group at a time, in order.
+        written to the index in a background thread, one write at a time, in order. While
+        a write runs, the groups embedded meanwhile gather into the next one (up to
+        ``settings.write_group`` documents): a Chroma write costs ~30-140 ms whatever its
+        size, so when the cache makes embedding cheap, fewer and larger writes keep up.
         """
         from tqdm import tqdm
 
@@ -263,6 +266,17 @@ class Ingester:
             ParsePool(workers, self.settings.suffixes, self.settings.max_document_bytes) as pool,
             BackgroundWriter() as writer,
         ):
+            pending: list[tuple[PreparedDocument, DocumentEntry | None]] = []
+            names: set[str] = set()  # pending's sources: a name is never twice in a write
+            done = 0  # files the pending write accounts for (the failed ones too)
+
+            def flush() -> None:
+                nonlocal pending, done
+                if done:
+                    writer.submit(functools.partial(write, pending, done))
+                pending, done = [], 0
+                names.clear()
+
             for group, parsed in pool.map(changed()):
                 ready: list[tuple[PreparedDocument, DocumentEntry | None]] = []
                 for (source, _), prepared in zip(group, self.embed_parsed(parsed), strict=True):
@@ -271,7 +285,14 @@ class Ingester:
                         summary.outcomes.append(Outcome(source, "failed", error=str(prepared)))
                     else:
                         ready.append((prepared, manifest.get(prepared.source)))
-                writer.submit(functools.partial(write, ready, len(group)))
+                if any(p.source in names for p, _ in ready):
+                    flush()
+                pending.extend(ready)
+                names.update(p.source for p, _ in ready)
+                done += len(group)
+                if not writer.busy() or len(pending) >= self.settings.write_group:
+                    flush()
+            flush()
         bar.close()
         if stats:
             summary.cache_hits = stats.hits - hits0

@@ -44,6 +44,9 @@ class _Rows:
     lengths: np.ndarray  # tokens per sentence (at least 1, as bm25s' "<empty>" token)
 
 
+_Row = tuple[np.ndarray, np.ndarray, int]  # one sentence's term ids, counts, length
+
+
 class LexicalIndex:
     """A BM25 index of one snapshot of the corpus (see the module docstring).
 
@@ -70,10 +73,11 @@ class LexicalIndex:
         self._rows: dict[Hashable, _Rows] = {}
         blocks: list[_Rows] = []
         at = 0
+        seen: dict[str, _Row] = {}  # a text many documents carry is tokenised once
         for key, count in documents if documents is not None else [(None, len(texts))]:
             rows = known.get(key) if key is not None else None
             if rows is None:
-                rows = self._tokenise(texts[at : at + count])
+                rows = self._tokenise(texts[at : at + count], seen)
             if key is not None:
                 self._rows[key] = rows
             blocks.append(rows)
@@ -94,18 +98,21 @@ class LexicalIndex:
             i = self._vocab[term] = len(self._vocab)
         return i
 
-    def _tokenise(self, texts: Sequence[str]) -> _Rows:
+    def _tokenise(self, texts: Sequence[str], seen: dict[str, _Row]) -> _Rows:
         nnz, ids, counts, lengths = [], [], [], []
         for text in texts:
-            tokens = stem_tokens(repair_text(text))
-            unique, count = np.unique(
-                np.fromiter((self._term_id(t) for t in tokens), dtype=np.int64),
-                return_counts=True,
-            )
-            nnz.append(len(unique))
-            ids.append(unique)
-            counts.append(count)
-            lengths.append(max(len(tokens), 1))
+            row = seen.get(text)
+            if row is None:
+                tokens = stem_tokens(repair_text(text))
+                unique, count = np.unique(
+                    np.fromiter((self._term_id(t) for t in tokens), dtype=np.int64),
+                    return_counts=True,
+                )
+                row = seen[text] = (unique, count, max(len(tokens), 1))
+            nnz.append(len(row[0]))
+            ids.append(row[0])
+            counts.append(row[1])
+            lengths.append(row[2])
         return _Rows(
             np.asarray(nnz, dtype=np.int64),
             np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64),

@@ -103,8 +103,12 @@ def speakers(sentences: Sequence[Sentence], names: NameIndex) -> list[str | None
     """The speaker of every sentence (canonical name), or None, in corpus order."""
     out: list[str | None] = []
     chain = 0
+    explicit: dict[str, str | None] = {}  # a text many articles carry is read once
     for i, s in enumerate(sentences):
-        speaker = explicit_speaker(s.text, names)
+        if s.text in explicit:
+            speaker = explicit[s.text]
+        else:
+            speaker = explicit[s.text] = explicit_speaker(s.text, names)
         if speaker is not None:
             chain = 0
         elif i and out[-1] is not None and sentences[i - 1].source == s.source:

@@ -192,18 +192,19 @@ class NameEvidence:
     @classmethod
     def of(cls, sentences: list[str]) -> NameEvidence:
         ev = cls()
-        for text in sentences:
+        # Each distinct text once, counted as often as it occurs (wire copy, boilerplate).
+        for text, times in Counter(sentences).items():
             tokens = words(text)
             for i, tok in enumerate(tokens):
                 if tok.islower():
-                    ev.lower[tok] += 1
+                    ev.lower[tok] += times
                 if len(tok) < _MIN_LEN or not tok[0].isupper():
                     continue
                 if tok.isupper() or tok.lower() in STOPWORDS:
                     continue  # acronyms (NATO, US) are spelt one way
-                (ev.first if i == 0 else ev.inner)[tok.lower()] += 1
+                (ev.first if i == 0 else ev.inner)[tok.lower()] += times
             for m in _GIVEN_NAME.finditer(text):
-                ev.leading[m.group(1).lower()] += 1
+                ev.leading[m.group(1).lower()] += times
         return ev
 
     def copy(self) -> NameEvidence:
