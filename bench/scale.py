@@ -41,9 +41,14 @@ def _ingest(folder: Path, env: dict[str, str]) -> dict[str, Any]:
         env=env,
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
     )
     seconds = time.perf_counter() - started
+    if done.returncode:  # say why: the output is captured, and the folder goes with the run
+        raise SystemExit(
+            f"python -m ingest {folder} failed (exit {done.returncode}) after {seconds:.0f} s:"
+            f"\n{done.stdout[-2000:]}{done.stderr[-4000:]}"
+        )
     m = _SUMMARY.search(done.stdout)
     if not m:
         raise SystemExit(f"unexpected ingest output: {done.stdout!r}")

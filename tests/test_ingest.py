@@ -293,3 +293,23 @@ def test_html_and_markdown_documents_are_indexed(scratch: Settings, tmp_path: Pa
         "The council met on Tuesday.",
         "It approved the budget.",
     ]
+
+
+def test_whole_collections_are_read_in_pages(
+    scratch: Settings, corpus_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite takes at most 32,766 variables, and Chroma reads a page's records by id in
+    one statement: at 100k manifest records one read failed ("too many SQL variables").
+    Pages of two records here stand for pages of 20,000."""
+    import service.index.store as store_module
+
+    monkeypatch.setattr(store_module, "_PAGE", 2)
+    ingester = make_ingester(scratch)
+    ingester.ingest_paths(sorted(corpus_copy.glob("*.txt")))
+    assert len(ingester.store.documents()) == 5
+    assert len(snapshot(scratch).documents) == 5
+    (corpus_copy / "003_24446a9bbe2aadd0.txt").unlink()
+    ingester.prune({p.name for p in corpus_copy.glob("*.txt")})
+    texts = {s.text for s in snapshot(scratch).sentences}
+    assert ingester.store.collect_garbage() > 0
+    assert ingester.store.vectors.count() == len(texts)

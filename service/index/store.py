@@ -62,7 +62,10 @@ _BATCH = 500  # records per Chroma write; well under its max batch size
 _IDS_PER_READ = 5_000  # ids per Chroma read by id
 _GENERATION_ID = "generation"
 _SOURCES_PER_READ = 200  # documents per snapshot read (~5,000 sentences)
-_SWEEP_PAGE = 50_000  # records per page when the garbage collection lists a collection
+# Records per read of a whole collection: Chroma reads a page's records by id in one SQL
+# statement, and SQLite takes at most 32,766 variables ("too many SQL variables" at 100k
+# manifest records read at once).
+_PAGE = 20_000
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -227,6 +230,18 @@ def _embeddings(got: Any) -> Any:
     return got["embeddings"] if got["embeddings"] is not None else []
 
 
+def _pages(collection: Collection, include: list[Any]) -> Iterable[tuple[str, Any]]:
+    """(id, metadata or None) of every record of ``collection``, ``_PAGE`` at a time."""
+    offset = 0
+    while True:
+        got = collection.get(include=include, limit=_PAGE, offset=offset)
+        metas: list[Any] = list(got["metadatas"] or []) if "metadatas" in include else []
+        yield from zip(got["ids"], metas or [None] * len(got["ids"]), strict=True)
+        if len(got["ids"]) < _PAGE:
+            return
+        offset += _PAGE
+
+
 def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
     for lo in range(0, len(items), size):
         yield items[lo : lo + size]
@@ -270,11 +285,11 @@ class IndexStore:
     # -- manifest ---------------------------------------------------------------------
     @_reads_chroma
     def documents(self) -> dict[str, DocumentEntry]:
-        """The whole manifest, in one read: callers read it once per run, not per document."""
-        got = self.manifest.get(include=["metadatas"])
+        """The whole manifest (callers read it once per run, not per document), in pages
+        of ``_PAGE``. A write meanwhile may shift a page: the generation token it bumps
+        makes the reader's next refresh read the manifest again."""
         return {
-            source: _entry(source, meta)
-            for source, meta in zip(got["ids"], got["metadatas"] or [], strict=True)
+            source: _entry(source, meta) for source, meta in _pages(self.manifest, ["metadatas"])
         }
 
     @_reads_chroma
@@ -298,12 +313,7 @@ class IndexStore:
         got = self.generation.get(ids=[_GENERATION_ID], include=["metadatas"])
         if got["ids"]:
             return (("generation", str((got["metadatas"] or [{}])[0].get("token", ""))),)
-        got = self.manifest.get(include=["metadatas"])
-        pairs = [
-            (source, str((meta or {}).get("version", "")))
-            for source, meta in zip(got["ids"], got["metadatas"] or [], strict=True)
-        ]
-        return tuple(sorted(pairs))
+        return tuple(sorted((s, e.version) for s, e in self.documents().items()))
 
     def document_count(self) -> int:
         return int(self.manifest.count())
@@ -426,23 +436,19 @@ class IndexStore:
             return len(orphans) - len(back)
 
     def _vector_ids(self) -> set[str]:
-        """Every vector record's id, in pages (one a concurrent write makes the pages skip
-        is only not swept this time)."""
-        out: set[str] = set()
-        offset = 0
-        while True:
-            got = self.vectors.get(include=[], limit=_SWEEP_PAGE, offset=offset)
-            out.update(got["ids"])
-            if len(got["ids"]) < _SWEEP_PAGE:
-                return out
-            offset += _SWEEP_PAGE
+        """Every vector record's id (one a concurrent write makes the pages skip is only
+        not swept this time)."""
+        return {key for key, _ in _pages(self.vectors, [])}
 
     def _referenced(self) -> set[str]:
         """The keys of every text a contents record names (any version: one being written
-        needs its vectors kept as much as a current one). One read, not pages: a page
-        boundary shifted by a concurrent write could skip a record, and its vectors."""
+        needs its vectors kept as much as a current one). In pages: with writers in other
+        processes (a Chroma server), a record deleted meanwhile can shift a page so that
+        one record is not read here; a vector only it names could then be removed, and its
+        sentence is found by its words until the text is written again (see
+        ``_vectors_of``). With one writer process (embedded Chroma) nothing moves."""
         out: set[str] = set()
-        for meta in self.contents.get(include=["metadatas"])["metadatas"] or []:
+        for _, meta in _pages(self.contents, ["metadatas"]):
             out.update(text_key(str(row[5])) for row in _rows(meta))
         return out
 
