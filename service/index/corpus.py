@@ -22,7 +22,7 @@ import numpy as np
 from service.index.errors import IndexUnavailable
 from service.index.lexical import LexicalIndex
 from service.index.snapshot_file import SnapshotFiles
-from service.index.store import DocumentEntry, IndexStore, LoadedSentences, StoredSentence
+from service.index.store import DocumentEntry, IndexStore, StoredSentence
 from service.index.top import top_n
 from service.language.attribution import speakers
 from service.language.keys import text_keys
@@ -211,9 +211,7 @@ class CorpusSnapshot:
         does not hold (a text no current document carries) is skipped."""
         if not hits or not len(self.vector_keys):
             return []
-        keys = np.array([k for k, _ in hits], dtype=np.uint64)
-        at = np.minimum(np.searchsorted(self.vector_keys, keys), len(self.vector_keys) - 1)
-        held = self.vector_keys[at] == keys
+        at, held = _find(self.vector_keys, np.array([k for k, _ in hits], dtype=np.uint64))
         return self.carriers(
             [(int(v), sim) for v, ok, (_, sim) in zip(at, held, hits, strict=True) if ok], n
         )
@@ -282,7 +280,7 @@ def _load(
     """(sentences, row_vector, vector_keys, vectors) of the current index."""
     if previous is None or not previous.sentences:
         got = store.load_current(documents)
-        return _assemble(got.sentences, got.row_keys, [got])
+        return _assemble(got.sentences, got.row_keys, [(got.keys, got.vectors)])
     old = previous.documents
     kept = {s for s, e in documents.items() if s in old and old[s].version == e.version}
     fresh = store.load_current(
@@ -303,30 +301,37 @@ def _load(
             lo, hi = fresh_ranges[source]
             sentences.extend(fresh.sentences[lo:hi])
             keys.append(fresh.row_keys[lo:hi])
-    held = LoadedSentences([], previous.vector_keys, previous.vector_keys, previous.vectors)
     row_keys = np.concatenate(keys) if keys else np.zeros(0, dtype=np.uint64)
-    return _assemble(sentences, row_keys, [held, fresh])
+    pools = [(previous.vector_keys, previous.vectors), (fresh.keys, fresh.vectors)]
+    return _assemble(sentences, row_keys, pools)
+
+
+def _find(sorted_keys: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of ``keys`` stands in ``sorted_keys`` (non-empty), and whether it is
+    there at all."""
+    at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    return at, sorted_keys[at] == keys
 
 
 def _assemble(
-    sentences: list[StoredSentence], row_keys: np.ndarray, pools: list[LoadedSentences]
+    sentences: list[StoredSentence],
+    row_keys: np.ndarray,
+    pools: list[tuple[np.ndarray, np.ndarray]],
 ) -> Loaded:
     """One vector per distinct key of ``row_keys``, taken from the first pool holding it
     (zeros if none does: see ``IndexStore._vectors_of``)."""
     keys, row_vector = np.unique(row_keys, return_inverse=True)
-    dim = max(
-        (p.vectors.shape[1] for p in pools if p.vectors.ndim == 2 and len(p.vectors)), default=0
-    )
+    dim = max((v.shape[1] for _, v in pools if v.ndim == 2 and len(v)), default=0)
     if not sentences or not dim:
         return sentences, row_vector.astype(np.int64), keys, np.zeros((len(keys), dim), np.float32)
     vectors = np.zeros((len(keys), dim), dtype=np.float32)
     todo = np.ones(len(keys), dtype=bool)
-    for pool in pools:
-        if not len(pool.keys):
+    for pool_keys, pool_vectors in pools:
+        if not len(pool_keys):
             continue
-        at = np.minimum(np.searchsorted(pool.keys, keys), len(pool.keys) - 1)
-        take = todo & (pool.keys[at] == keys)
-        vectors[take] = pool.vectors[at[take]]
+        at, held = _find(pool_keys, keys)
+        take = todo & held
+        vectors[take] = pool_vectors[at[take]]
         todo &= ~take
     return sentences, row_vector.astype(np.int64), keys, vectors
 
