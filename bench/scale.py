@@ -1,7 +1,9 @@
 """``python -m bench --scale N [N...]``: the service over N synthetic articles.
 
-For each N: ingest with an empty embedding cache (cold) and again into an empty index
-with the cache full (warm); index size on disk; start-up to /ready; service RSS; /ask
+For each N: ingest with an empty cache (cold) and again into an empty index with the
+cache full (warm: every vector, entity label and paragraph split is in the cache file,
+as when an archive is re-indexed; the parsing of each file and the Chroma writes remain);
+index size on disk; start-up to /ready; service RSS; /ask
 latency in-process and over HTTP; req/s at 1, 8 and 32 concurrent clients. The articles
 are made of real sentences that repeat across articles (see ``bench.synthetic``), so the
 cold ingest embeds each distinct sentence once; the model's own throughput on the

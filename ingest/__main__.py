@@ -41,7 +41,11 @@ def _ingester(settings: Settings) -> Ingester:
     )
     store = IndexStore(make_client(settings), settings.chroma.collection, embedder.name)
     return Ingester(
-        store, make_cached(embedder, settings), settings.ingest, make_ingest_tagger(settings)
+        store,
+        make_cached(embedder, settings),
+        settings.ingest,
+        make_ingest_tagger(settings),
+        settings.embedding_cache_path if settings.ingest.split_cache else None,
     )
 
 

@@ -21,6 +21,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from itertools import chain, islice
+from pathlib import Path
 from typing import Any
 
 from ingest.loaders import DocumentError
@@ -43,15 +44,23 @@ class ParsePool:
     model nor Chroma's threads are forked with them.
     """
 
-    def __init__(self, workers: int, suffixes: list[str], max_bytes: int, ahead: int = 3):
+    def __init__(
+        self,
+        workers: int,
+        suffixes: list[str],
+        max_bytes: int,
+        ahead: int = 3,
+        split_cache: Path | None = None,
+    ):
         self.workers = workers
         self.suffixes = suffixes
         self.max_bytes = max_bytes
+        self.split_cache = split_cache
         self.ahead = max(ahead, workers)
         self._pool: ProcessPoolExecutor | None = None
 
     def _parse_here(self, batch: Batch) -> tuple[Batch, Parsed]:
-        return batch, parse_batch(batch, self.suffixes, self.max_bytes)
+        return batch, parse_batch(batch, self.suffixes, self.max_bytes, self.split_cache)
 
     def map(self, batches: Iterable[Batch]) -> Iterator[tuple[Batch, Parsed]]:
         """(batch, its parse) for each batch, in the order given."""
@@ -65,7 +74,8 @@ class ParsePool:
         self._pool = pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
         pending: deque[tuple[Batch, Future[Parsed]]] = deque()
         for batch in chain(head, it):
-            pending.append((batch, pool.submit(parse_batch, batch, self.suffixes, self.max_bytes)))
+            task = pool.submit(parse_batch, batch, self.suffixes, self.max_bytes, self.split_cache)
+            pending.append((batch, task))
             if len(pending) > self.ahead:
                 done, future = pending.popleft()
                 yield done, future.result()

@@ -10,10 +10,12 @@ over the cores the same way.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from ingest.cleaning import CleanDocument
 from ingest.loaders import DocumentError, read_document, validate_source_name
 from ingest.sentences import Sentence, split_sentences
+from service.components.split_cache import split_cache_at
 from service.language.text import repair_text
 
 
@@ -32,16 +34,20 @@ class ParsedDocument:
 
 
 def parse_document(
-    source: str, data: bytes, suffixes: list[str], max_bytes: int
+    source: str, data: bytes, suffixes: list[str], max_bytes: int, split_cache: Path | None = None
 ) -> ParsedDocument | DocumentError:
     """Parse one document; bad input comes back as a :class:`DocumentError` (not raised,
-    so one bad file in a pool's batch does not lose the batch)."""
+    so one bad file in a pool's batch does not lose the batch). With ``split_cache`` (the
+    cache file), paragraphs split before are not split again."""
     try:
         validate_source_name(source, suffixes)
         if len(data) > max_bytes:
             raise DocumentError(f"{source!r} is {len(data)} bytes; the limit is {max_bytes} bytes")
         text, doc = read_document(source, data)
-        sentences = split_sentences(text, doc.prose)
+        if split_cache is None:
+            sentences = split_sentences(text, doc.prose)
+        else:
+            sentences = split_sentences(text, doc.prose, split_cache_at(split_cache).segment_all)
         if not sentences:
             raise DocumentError(f"{source!r} has no article text left after cleaning")
     except DocumentError as exc:
@@ -52,7 +58,12 @@ def parse_document(
 
 
 def parse_batch(
-    items: list[tuple[str, bytes]], suffixes: list[str], max_bytes: int
+    items: list[tuple[str, bytes]],
+    suffixes: list[str],
+    max_bytes: int,
+    split_cache: Path | None = None,
 ) -> list[ParsedDocument | DocumentError]:
     """Several documents in one pool task (one round trip per group, not per document)."""
-    return [parse_document(source, data, suffixes, max_bytes) for source, data in items]
+    return [
+        parse_document(source, data, suffixes, max_bytes, split_cache) for source, data in items
+    ]

@@ -104,7 +104,9 @@ class Ingester:
     """Turns files into indexed sentences through one :class:`IndexStore`.
 
     With a ``tagger``, each written sentence carries its entity labels (one batched NER
-    call per written group); without one, its labels are stored as unknown.
+    call per written group); without one, its labels are stored as unknown. With a
+    ``split_cache`` (the cache file beside the index), paragraphs split before are not
+    split again (``service.components.split_cache``).
     """
 
     def __init__(
@@ -113,16 +115,18 @@ class Ingester:
         embedder: Embedder,
         settings: IngestSettings,
         tagger: EntityTagger | None = None,
+        split_cache: Path | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
         self.settings = settings
         self.tagger = tagger
+        self.split_cache = split_cache
 
     def _parse(self, source: str, data: bytes) -> ParsedDocument:
         """Validate, decode, clean and split; raises :class:`DocumentError` on bad input."""
         parsed = parse_document(
-            source, data, self.settings.suffixes, self.settings.max_document_bytes
+            source, data, self.settings.suffixes, self.settings.max_document_bytes, self.split_cache
         )
         if isinstance(parsed, DocumentError):
             raise parsed
@@ -262,10 +266,13 @@ class Ingester:
             bar.update(n)
 
         workers = self.settings.parse_workers or cores()
-        with (
-            ParsePool(workers, self.settings.suffixes, self.settings.max_document_bytes) as pool,
-            BackgroundWriter() as writer,
-        ):
+        pool = ParsePool(
+            workers,
+            self.settings.suffixes,
+            self.settings.max_document_bytes,
+            split_cache=self.split_cache,
+        )
+        with pool, BackgroundWriter() as writer:
             pending: list[tuple[PreparedDocument, DocumentEntry | None]] = []
             names: set[str] = set()  # pending's sources: a name is never twice in a write
             done = 0  # files the pending write accounts for (the failed ones too)

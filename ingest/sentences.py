@@ -9,10 +9,21 @@ and nothing else changed; its span points into the original file.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from pysbd.utils import TextSpan
 
 from ingest.cleaning import LogicalLine
 from service.language.sentences import segment
+
+# Splits several paragraphs at once: ``segment`` of each (the split cache's ``segment_all``).
+SegmentAll = Callable[[list[str]], list[list[TextSpan]]]
+
+
+def _segment_each(texts: list[str]) -> list[list[TextSpan]]:
+    return [segment(t) for t in texts]
+
 
 _WS = re.compile(r"\s+")
 _CLOSERS = "”’\"'»)]"
@@ -58,14 +69,18 @@ def _collapsed_with_offsets(source: str, line: LogicalLine) -> tuple[str, list[i
     return "".join(chars), offsets
 
 
-def split_sentences(source: str, prose: list[LogicalLine]) -> list[Sentence]:
-    """Number the sentences of the prose lines of ``source`` from 1."""
+def split_sentences(
+    source: str, prose: list[LogicalLine], segment_all: SegmentAll = _segment_each
+) -> list[Sentence]:
+    """Number the sentences of the prose lines of ``source`` from 1; ``segment_all`` splits
+    the lines' collapsed texts (all of them in one call, so a cache looks them up at once)."""
     out: list[Sentence] = []
-    for paragraph, line in enumerate(prose):
-        text, offsets = _collapsed_with_offsets(source, line)
+    lines = [_collapsed_with_offsets(source, line) for line in prose]
+    split = segment_all([text for text, _ in lines])
+    for paragraph, ((text, offsets), spans) in enumerate(zip(lines, split, strict=True)):
         cursor = 0
         first_of_line = len(out)
-        for span in segment(text):
+        for span in spans:
             raw = span.sent
             piece = raw.strip()
             if not piece:

@@ -8,9 +8,11 @@ from pathlib import Path
 import pysbd
 import pytest
 
+from service.components import split_cache
+from service.components.split_cache import SplitCache
 from service.index.corpus import CorpusSnapshot
 from service.index.store import DocumentWrite, IndexStore
-from service.language.sentences import _Segmenter
+from service.language.sentences import _Segmenter, segment
 from tests.conftest import CORPUS, make_ingester, make_settings
 
 
@@ -28,9 +30,12 @@ def test_span_finder_gives_pysbds_own_spans() -> None:
         assert got == [(s.sent, s.start, s.end) for s in theirs.segment(text)], text[:80]
 
 
-def _rows(data_dir: Path, workers: int, files: list[Path]) -> list[tuple[object, ...]]:
+def _rows(
+    data_dir: Path, workers: int, files: list[Path], cache: Path | None = None
+) -> list[tuple[object, ...]]:
     settings = make_settings(data_dir, ingest={"embed_group": 1, "parse_workers": workers})
     ingester = make_ingester(settings)
+    ingester.split_cache = cache
     summary = ingester.ingest_paths(files)
     assert summary.count("failed") == 1 and summary.count("added") == len(files) - 1
     snap = CorpusSnapshot.build(ingester.store, 80.0)
@@ -79,3 +84,44 @@ def test_groups_embedded_during_a_slow_write_are_written_together(
     snap = CorpusSnapshot.build(ingester.store, 80.0)
     assert snap.of_document(files[1].name)[0].text == "A second file of the same name."
     assert len(snap.documents) == 5
+
+
+def test_split_cache_gives_the_splitters_own_spans(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    texts = [p for f in sorted(CORPUS.glob("*.txt")) for p in f.read_text().split("\n\n")]
+    texts += ["Mr. Smith went to Washington D.C. on Jan. 5.   It rained.", "", "“Quoted.” Next!"]
+    cache = SplitCache(tmp_path / "cache.sqlite3")
+    expected = [[(s.sent, s.start, s.end) for s in segment(t)] for t in texts]
+    for _ in range(2):  # split, then read back
+        got = [[(s.sent, s.start, s.end) for s in spans] for spans in cache.segment_all(texts)]
+        assert got == expected
+    distinct = len(set(texts))
+    assert (cache.misses, cache.hits) == (len(texts), len(texts))
+    assert len(SplitCache(tmp_path / "cache.sqlite3")) == distinct  # reopened: kept
+    # Another splitter's rows are not read.
+    monkeypatch.setattr(split_cache, "SPLITTER_ID", "another-splitter")
+    cache.segment_all(texts)
+    assert cache.misses == 2 * len(texts) and len(cache) == 2 * distinct
+
+
+def test_reindexing_with_the_split_cache_splits_nothing_and_keeps_every_sentence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first ingest (worker processes) fills the cache; an ingest into a new index
+    splits no paragraph again (the splitter is made to fail) and stores the same sentences,
+    which are those of an ingest without the cache."""
+    bad = tmp_path / "empty.txt"
+    bad.write_text("\n\n")
+    files = [*sorted(CORPUS.glob("*.txt")), bad]
+    cache = tmp_path / "cache.sqlite3"
+    first = _rows(tmp_path / "first", 2, files, cache)
+    assert len(SplitCache(cache)) > 0
+
+    def no_splitting(text: str) -> list[object]:
+        raise AssertionError(f"split again: {text[:60]!r}")
+
+    monkeypatch.setattr(split_cache, "segment", no_splitting)
+    assert _rows(tmp_path / "again", 1, files, cache) == first
+    monkeypatch.undo()
+    assert _rows(tmp_path / "uncached", 1, files) == first

@@ -16,13 +16,13 @@ import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from service.components.embeddings import Embedder
 from service.settings import Settings
 
-_SCHEMA = "CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vector BLOB NOT NULL)"
 _CHUNK = 500  # keys per SELECT ... IN (...): under SQLite's bound-parameter limit
 
 
@@ -32,47 +32,72 @@ class CacheStats:
     misses: int = 0
 
 
-class EmbeddingCache:
-    """The SQLite file; one connection per thread (sqlite3 connections are not shared)."""
+class ContentCache:
+    """The SQLite file of the content-addressed caches: one table per kind of value (the
+    vectors here; entity labels, ``entity_cache``; sentence spans, ``split_cache``), each
+    ``(key BLOB PRIMARY KEY, <value> NOT NULL)``. One connection per thread (sqlite3
+    connections are not shared), WAL mode: several processes (the ingester's parse
+    workers, the service) read and write it at once."""
+
+    table: str = ""
+    column: str = ""
+    value_type: str = "BLOB"
 
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         with self._connection() as db:
-            db.execute(_SCHEMA)
+            db.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.table} "
+                f"(key BLOB PRIMARY KEY, {self.column} {self.value_type} NOT NULL)"
+            )
 
     def _connection(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
             db = sqlite3.connect(self.path, timeout=30)
             db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")  # a lost cache row is only re-embedded
+            db.execute("PRAGMA synchronous=NORMAL")  # a lost cache row is only made again
             self._local.db = db
         return db
 
-    def get_many(self, keys: list[bytes]) -> dict[bytes, np.ndarray]:
+    def _get(self, keys: list[bytes]) -> dict[bytes, Any]:
+        """The stored values of those ``keys`` the table holds."""
         db = self._connection()
-        found: dict[bytes, np.ndarray] = {}
+        found: dict[bytes, Any] = {}
         for lo in range(0, len(keys), _CHUNK):
             part = keys[lo : lo + _CHUNK]
             marks = ",".join("?" * len(part))
-            for key, blob in db.execute(
-                f"SELECT key, vector FROM vectors WHERE key IN ({marks})", part
-            ):
-                found[key] = np.frombuffer(blob, dtype=np.float32)
+            found.update(
+                db.execute(
+                    f"SELECT key, {self.column} FROM {self.table} WHERE key IN ({marks})", part
+                )
+            )
         return found
 
-    def put_many(self, rows: list[tuple[bytes, np.ndarray]]) -> None:
+    def _put(self, rows: list[tuple[bytes, Any]]) -> None:
         db = self._connection()
         with db:
             db.executemany(
-                "INSERT OR REPLACE INTO vectors (key, vector) VALUES (?, ?)",
-                [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in rows],
+                f"INSERT OR REPLACE INTO {self.table} (key, {self.column}) VALUES (?, ?)", rows
             )
 
     def __len__(self) -> int:
-        return int(self._connection().execute("SELECT count(*) FROM vectors").fetchone()[0])
+        row = self._connection().execute(f"SELECT count(*) FROM {self.table}").fetchone()
+        return int(row[0])
+
+
+class EmbeddingCache(ContentCache):
+    """Sentence vectors: float32 bytes."""
+
+    table, column = "vectors", "vector"
+
+    def get_many(self, keys: list[bytes]) -> dict[bytes, np.ndarray]:
+        return {k: np.frombuffer(v, dtype=np.float32) for k, v in self._get(keys).items()}
+
+    def put_many(self, rows: list[tuple[bytes, np.ndarray]]) -> None:
+        self._put([(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in rows])
 
 
 def cache_key(model: str, text: str) -> bytes:

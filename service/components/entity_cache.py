@@ -8,44 +8,21 @@ tagger id and the text) and the labels as one comma-separated string.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from service.components.embedding_cache import EmbeddingCache, cache_key
+from service.components.embedding_cache import ContentCache, cache_key
 from service.language.entities import EntityTagger, decode_labels, encode_labels, make_tagger
 from service.settings import Settings
 
-_SCHEMA = "CREATE TABLE IF NOT EXISTS entity_labels (key BLOB PRIMARY KEY, labels TEXT NOT NULL)"
-_CHUNK = 500  # keys per SELECT ... IN (...): under SQLite's bound-parameter limit
 
+class EntityLabelCache(ContentCache):
+    """Entity labels: one comma-separated string per sentence text."""
 
-class EntityLabelCache(EmbeddingCache):
-    """The entity-label table of the cache file (its connection handling is the vector
-    cache's: one connection per thread, WAL mode)."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(path)
-        with self._connection() as db:
-            db.execute(_SCHEMA)
+    table, column, value_type = "entity_labels", "labels", "TEXT"
 
     def get_labels(self, keys: list[bytes]) -> dict[bytes, frozenset[str]]:
-        db = self._connection()
-        found: dict[bytes, frozenset[str]] = {}
-        for lo in range(0, len(keys), _CHUNK):
-            part = keys[lo : lo + _CHUNK]
-            marks = ",".join("?" * len(part))
-            for key, value in db.execute(
-                f"SELECT key, labels FROM entity_labels WHERE key IN ({marks})", part
-            ):
-                found[key] = decode_labels(value) or frozenset()
-        return found
+        return {k: decode_labels(v) or frozenset() for k, v in self._get(keys).items()}
 
     def put_labels(self, rows: list[tuple[bytes, frozenset[str]]]) -> None:
-        db = self._connection()
-        with db:
-            db.executemany(
-                "INSERT OR REPLACE INTO entity_labels (key, labels) VALUES (?, ?)",
-                [(k, encode_labels(v)) for k, v in rows],
-            )
+        self._put([(k, encode_labels(v)) for k, v in rows])
 
 
 class CachedTagger:

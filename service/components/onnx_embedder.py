@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import tempfile
+import threading
 import warnings
 from pathlib import Path
 from typing import Any, Literal
@@ -144,27 +145,28 @@ class OnnxEmbedder:
         threads: int = 1,
         batch_size: int = 64,
     ) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         self.batch_size = batch_size
         suffix = "" if precision == "fp32" else f":{precision}"
         # fp32 ONNX gives the torch path's vectors, so both share one name (and one index).
         self.name = f"st:{model_dir.name}{suffix}"
-        path = ensure_exported(model_dir, cache_dir, precision)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        # Idle pool threads sleep instead of spinning: on a machine shared with other work,
-        # spinning threads steal the cores the busy ones need (measured here under load 6:
-        # 11-12 sentences/s spinning, 17-22 not).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self._model = (model_dir, cache_dir, precision, threads)
+        self._loaded: Any = None
+        self._loading = threading.Lock()
         self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self._tokenizer.enable_truncation(max_length=_max_seq_length(model_dir))
         self._tokenizer.no_padding()  # padded per batch below, to the batch's longest row
+
+    @property
+    def _session(self) -> Any:
+        """The ONNX session, made at the first embedding (the export, if not yet made, and
+        ~0.5 s of loading): a re-ingest that finds every vector in the cache needs none."""
+        if self._loaded is None:
+            with self._loading:
+                if self._loaded is None:
+                    self._loaded = _session(*self._model)
+        return self._loaded
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -196,6 +198,22 @@ class OnnxEmbedder:
         pooled = (tokens * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return np.asarray(pooled / np.maximum(norms, 1e-12), dtype=np.float32)
+
+
+def _session(model_dir: Path, cache_dir: Path, precision: Precision, threads: int) -> Any:
+    import onnxruntime as ort
+
+    path = ensure_exported(model_dir, cache_dir, precision)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # Idle pool threads sleep instead of spinning: on a machine shared with other work,
+    # spinning threads steal the cores the busy ones need (measured here under load 6:
+    # 11-12 sentences/s spinning, 17-22 not).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
 def _max_seq_length(model_dir: Path) -> int:

@@ -4,7 +4,8 @@ Ingest numbers the corpus's sentences with it (``ingest.sentences``) and the llm
 splits a model's answer with it (``answering.citations``), so an answer sentence that
 copies a corpus sentence is cut where the corpus was cut. Changing the splitter (its
 options, pysbd's version) renumbers stored sentences: bump
-``ingest.pipeline.PIPELINE_VERSION`` with it, so indexes built before are rebuilt.
+``ingest.pipeline.PIPELINE_VERSION`` with it, so indexes built before are rebuilt, and
+``SPLITTER_ID``, so the split cache (``service.components.split_cache``) is not read.
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ from functools import lru_cache
 
 import pysbd
 from pysbd.utils import TextSpan
+
+# Names this splitter's output: pysbd's version and the options below (bump the suffix when
+# ``_Segmenter`` or the options change). The split cache keys paragraphs by it.
+SPLITTER_ID = f"pysbd-{pysbd.__version__}-en-noclean-find:1"
 
 
 class _Segmenter(pysbd.Segmenter):
