@@ -40,12 +40,15 @@ def test_int8_is_quantised_locally_and_used(tmp_path: Path) -> None:
     assert not (folder / "model.int8.onnx").exists()
     settings = Settings().embedding.model_copy(update={"models_dir": tmp_path, "precision": "int8"})
     int8 = make_embedder(settings, Settings().llm)
+    assert int8.name.endswith(":int8")  # its own index: vectors differ from fp32's
+    # Made (and loaded) at the first embedding: a re-ingest whose vectors are all cached
+    # needs no model.
+    assert not (folder / "model.int8.onnx").exists()
+    fp32 = make_embedder(settings.model_copy(update={"precision": "fp32"}), Settings().llm)
+    a, b = int8.embed(TEXTS), fp32.embed(TEXTS)
     assert (folder / "model.int8.onnx").is_file()
     assert isinstance(int8, OnnxEmbedder)
     assert Path(int8._session._model_path) == folder / "model.int8.onnx"
-    assert int8.name.endswith(":int8")  # its own index: vectors differ from fp32's
-    fp32 = make_embedder(settings.model_copy(update={"precision": "fp32"}), Settings().llm)
-    a, b = int8.embed(TEXTS), fp32.embed(TEXTS)
     cosines = (a * b).sum(axis=1)
     assert float(cosines.min()) > 0.95
     assert not np.allclose(a, b, atol=1e-6)
