@@ -140,6 +140,35 @@ def test_changed_file_replaces_all_its_sentences(scratch: Settings, tmp_path: Pa
     assert ingester.store.documents()["note.txt"].sentences == 2
 
 
+def test_a_new_version_deletes_every_other_version_of_its_source(
+    scratch: Settings, tmp_path: Path
+) -> None:
+    """Contents records of the source's other versions go (the one replaced, and one left
+    by a write that crashed before its commit); other sources' records stay."""
+    from service.index.store import contents_id
+
+    doc, other = tmp_path / "note.txt", tmp_path / "other.txt"
+    doc.write_text("The first version of the note.\n")
+    other.write_text("Another document entirely.\n")
+    ingester = make_ingester(scratch)
+    ingester.ingest_paths([doc, other])
+    store = ingester.store
+    orphan = contents_id("note.txt", "crashed-before-commit")
+    store.contents.upsert(
+        ids=[orphan], embeddings=[[1.0]], metadatas=[{"source": "note.txt", "version": "x"}]
+    )
+    doc.write_text("The second version of the note.\n")
+    assert ingester.ingest_paths([doc, other]).count("replaced") == 1
+    version = store.documents()["note.txt"].version
+    assert store.contents.get(where={"source": "note.txt"})["ids"] == [
+        contents_id("note.txt", version)
+    ]
+    assert len(store.contents.get(where={"source": "other.txt"})["ids"]) == 1
+    assert [s.text for s in snapshot(scratch).of_document("note.txt")] == [
+        "The second version of the note."
+    ]
+
+
 def test_removing_a_document_removes_all_its_sentences(
     scratch: Settings, corpus_copy: Path
 ) -> None:

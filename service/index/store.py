@@ -43,7 +43,7 @@ import uuid
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 import numpy as np
 
@@ -53,6 +53,7 @@ from service.language.entities import decode_labels, encode_labels
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
     from chromadb.api.models.Collection import Collection
+    from chromadb.api.types import Where
 
     from service.settings import Settings
 
@@ -175,12 +176,6 @@ class DocumentWrite:
     @property
     def version(self) -> str:
         return self.doc_hash[:16]
-
-
-def _any_of(conditions: list[dict[str, Any]]) -> Any:
-    """A Chroma ``where`` matching any of ``conditions`` (each an AND of its fields)."""
-    clauses = [{"$and": [{k: v} for k, v in c.items()]} if len(c) > 1 else c for c in conditions]
-    return clauses[0] if len(clauses) == 1 else {"$or": clauses}
 
 
 def _entry(source: str, meta: Any) -> DocumentEntry:
@@ -376,9 +371,24 @@ class IndexStore:
                 ],
             )
             self._bump_generation()
-            self.contents.delete(
-                where=_any_of([{"source": d.source, "version": {"$ne": d.version}} for d in docs])
-            )
+            self._delete_other_versions(docs)
+
+    def _delete_other_versions(self, docs: list[DocumentWrite]) -> None:
+        """Delete the group's sources' contents records but the versions just written.
+
+        Their ids come from one read on ``source`` (``$in``: an equality on an indexed
+        field), then they are deleted by id. Why not one ``delete(where=...)``: a ``$or``
+        of ``source = X and version != v`` per document took 0.4-0.75 s per 512 documents
+        at 10k records, and half of a 100k re-ingest's writer time; the read takes ~13 ms.
+        """
+        current = {contents_id(d.source, d.version) for d in docs}
+        stale: list[str] = []
+        for part in _chunks(list(dict.fromkeys(d.source for d in docs)), _IDS_PER_READ):
+            where = cast("Where", {"source": {"$in": part}})  # (mypy: a union of dicts)
+            got = self.contents.get(where=where, include=[])
+            stale.extend(i for i in got["ids"] if i not in current)
+        for part in _chunks(stale, _IDS_PER_READ):
+            self.contents.delete(ids=part)
 
     def _write_missing_vectors(self, docs: list[DocumentWrite]) -> None:
         """Upsert the vectors of the group's texts that Chroma does not hold yet."""
