@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -209,9 +210,15 @@ class LexicalHits:
         """How many sentences score above 0."""
         return len(self.rows)
 
-    def __getitem__(self, pos: int) -> float:
-        i = int(np.searchsorted(self.rows, pos))
-        return float(self.scores[i]) if i < len(self.rows) and self.rows[i] == pos else 0.0
+    def __getitem__(self, pos: Any) -> Any:
+        """The score at a position (a float), or at an array of positions (a float32
+        array), 0 where no term reaches: what indexing an array of every score gives."""
+        at = np.asarray(pos)
+        if not len(self.rows):
+            return 0.0 if at.ndim == 0 else np.zeros(at.shape, dtype=np.float32)
+        i = np.minimum(np.searchsorted(self.rows, at), len(self.rows) - 1)
+        got = np.where(self.rows[i] == at, self.scores[i], np.float32(0))
+        return float(got) if at.ndim == 0 else got
 
 
 def best(scores: np.ndarray, n: int) -> list[tuple[int, float]]:

@@ -21,6 +21,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import numpy as np
+
 from service.settings import RetrievalSettings
 
 
@@ -29,7 +31,7 @@ class LexicalScores(Protocol):
     sparse ``service.index.lexical.LexicalHits`` (0 where no term reaches)."""
 
     def __len__(self) -> int: ...
-    def __getitem__(self, pos: int, /) -> Any: ...
+    def __getitem__(self, pos: Any, /) -> Any: ...  # one position, or an array of them
     def max(self) -> Any: ...
 
 
@@ -88,17 +90,21 @@ def fuse_scores(
     best = float(bm25.max()) if len(bm25) else 0.0
     best = best if best > 0 else 1.0
     share, smoothing = settings.dense_share, settings.smoothing
-
-    def lexical_score(pos: int) -> float:
-        return float(bm25[pos]) / best
+    pooled = list({**out.rank_dense, **out.rank_lexical})
+    near = {pos: neighbours(pos) if smoothing else () for pos in pooled}
+    # Every BM25 score the sums below read, in one indexing call: the sparse hits find a
+    # position by binary search, and one call per position was ~13 % of /ask at 100k
+    # articles (py-spy). The same float32 scores, divided in float64 as before.
+    wanted = sorted({*pooled, *(p for ps in near.values() for p in ps)})
+    found = np.asarray(bm25[np.asarray(wanted, dtype=np.int64)], dtype=np.float64) / best
+    lexical_score = dict(zip(wanted, found.tolist(), strict=True)).__getitem__
 
     def smoothed(score: Callable[[int], float], pos: int) -> float:
         value = score(pos)
-        near = neighbours(pos) if smoothing else ()
-        if near:
-            value += smoothing * sum(score(p) for p in near) / len(near)
+        if near[pos]:
+            value += smoothing * sum(score(p) for p in near[pos]) / len(near[pos])
         return value
 
-    for pos in {**out.rank_dense, **out.rank_lexical}:
+    for pos in pooled:
         out.scores[pos] = share * smoothed(cosine, pos) + (1 - share) * smoothed(lexical_score, pos)
     return out

@@ -47,6 +47,9 @@ def test_sparse_hits_rank_and_score_as_the_full_array_does(question: str) -> Non
     full, hits = lexical.scores(question), lexical.hits(question)
     assert list(hits.rows) == list(np.flatnonzero(full))
     assert [hits[p] for p in range(len(full))] == [float(v) for v in full]
+    everywhere = np.arange(len(full))[::-1]  # an array of positions, in any order
+    assert hits[everywhere].dtype == np.float32
+    assert list(hits[everywhere]) == list(full[everywhere])
     assert hits.max() == (float(full.max()) if full.any() else 0.0)
     for n in (1, 3, 10):
         assert hits.top(n) == best(full, n) == lexical.search(question, n)
