@@ -44,10 +44,8 @@ def parse_document(
         if len(data) > max_bytes:
             raise DocumentError(f"{source!r} is {len(data)} bytes; the limit is {max_bytes} bytes")
         text, doc = read_document(source, data)
-        if split_cache is None:
-            sentences = split_sentences(text, doc.prose)
-        else:
-            sentences = split_sentences(text, doc.prose, split_cache_at(split_cache).segment_all)
+        cached = split_cache_at(split_cache).segment_all if split_cache else None
+        sentences = split_sentences(text, doc.prose, cached)
         if not sentences:
             raise DocumentError(f"{source!r} has no article text left after cleaning")
     except DocumentError as exc:

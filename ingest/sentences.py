@@ -70,13 +70,14 @@ def _collapsed_with_offsets(source: str, line: LogicalLine) -> tuple[str, list[i
 
 
 def split_sentences(
-    source: str, prose: list[LogicalLine], segment_all: SegmentAll = _segment_each
+    source: str, prose: list[LogicalLine], segment_all: SegmentAll | None = None
 ) -> list[Sentence]:
     """Number the sentences of the prose lines of ``source`` from 1; ``segment_all`` splits
-    the lines' collapsed texts (all of them in one call, so a cache looks them up at once)."""
+    the lines' collapsed texts in one call, so a cache looks them up at once (default: pysbd
+    on each)."""
     out: list[Sentence] = []
     lines = [_collapsed_with_offsets(source, line) for line in prose]
-    split = segment_all([text for text, _ in lines])
+    split = (segment_all or _segment_each)([text for text, _ in lines])
     for paragraph, ((text, offsets), spans) in enumerate(zip(lines, split, strict=True)):
         cursor = 0
         first_of_line = len(out)

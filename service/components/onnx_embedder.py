@@ -174,7 +174,6 @@ class OnnxEmbedder:
         encodings = self._tokenizer.encode_batch(texts)
         # Batches of similar length waste less work on padding (as sentence-transformers does).
         order = np.argsort([-len(e.ids) for e in encodings], kind="stable")
-        out = np.zeros((len(texts), 0), dtype=np.float32)
         rows: list[np.ndarray] = []
         for lo in range(0, len(order), self.batch_size):
             batch = [encodings[i] for i in order[lo : lo + self.batch_size]]
