@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 
+from ingest.bulk import cores, start_parse_server
 from ingest.loaders import DocumentError, find_documents
 from ingest.pipeline import Ingester, Summary, content_hash
 from ingest.remote import ServiceWriter, run_remote
@@ -113,8 +114,11 @@ def _run_through_service(args: argparse.Namespace, settings: Settings, url: str)
 
 def _run_local(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        ingester = _ingester(settings)
         files = find_documents(args.paths, settings.ingest.suffixes)
+        workers = settings.ingest.parse_workers or cores()
+        if not args.check and workers > 1 and len(files) > settings.ingest.embed_group:
+            start_parse_server()  # a pool will parse: its imports overlap ours from here
+        ingester = _ingester(settings)
         if args.check:
             stale = is_stale(ingester, files, args.sync)
             print("index is stale" if stale else "index is up to date")

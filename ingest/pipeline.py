@@ -26,7 +26,6 @@ from ingest.teasers import foreign_tail
 from service.components.embeddings import Embedder
 from service.index.store import DocumentEntry, DocumentWrite, IndexStore, StoredSentence
 from service.language.entities import EntityTagger
-from service.language.text import repair_text
 from service.settings import IngestSettings
 
 log = logging.getLogger(__name__)
@@ -60,6 +59,8 @@ class PreparedDocument:
     author: str | None
     site: str | None
     vectors: np.ndarray
+    # The sentences' repaired text (``ParsedDocument.embed_texts``), which the tagger reads.
+    repaired: list[str]
 
 
 @dataclass
@@ -133,11 +134,11 @@ class Ingester:
         return parsed
 
     def _finish(self, parsed: ParsedDocument, vectors: np.ndarray) -> PreparedDocument:
-        doc, sentences = parsed.doc, parsed.sentences
+        doc, sentences, repaired = parsed.doc, parsed.sentences, parsed.embed_texts
         drop = foreign_tail(vectors, self.settings.teaser_max_similarity)
         if drop:
             log.info("%s: dropping %d trailing teaser sentences", parsed.source, drop)
-            sentences, vectors = sentences[:-drop], vectors[:-drop]
+            sentences, vectors, repaired = sentences[:-drop], vectors[:-drop], repaired[:-drop]
         return PreparedDocument(
             source=parsed.source,
             doc_hash=content_hash(parsed.data, self.embedder.name),
@@ -148,6 +149,7 @@ class Ingester:
             author=doc.byline,
             site=doc.site,
             vectors=vectors,
+            repaired=repaired,
         )
 
     def prepare(self, source: str, data: bytes) -> PreparedDocument:
@@ -175,10 +177,10 @@ class Ingester:
 
     def _entities(self, group: list[PreparedDocument]) -> list[list[frozenset[str] | None]]:
         """Each sentence's entity labels, from one tagger call for the whole group (the
-        tagger reads repaired text, as the embedder does)."""
+        tagger reads repaired text, as the embedder does: repaired once, by the parse)."""
         if self.tagger is None:
             return [[None] * len(p.sentences) for p in group]
-        found = iter(self.tagger.labels([repair_text(s.text) for p in group for s in p.sentences]))
+        found = iter(self.tagger.labels([t for p in group for t in p.repaired]))
         return [[next(found) for _ in p.sentences] for p in group]
 
     def _write(self, group: list[tuple[PreparedDocument, DocumentEntry | None]]) -> list[Outcome]:

@@ -45,6 +45,34 @@ def test_records_carry_span_title_and_hash(corpus_index: Settings) -> None:
         assert " ".join(text[start:end].split()) == sentence, number
 
 
+def test_manifest_records_of_the_one_key_per_field_format_are_read(scratch: Settings) -> None:
+    """An index written before the manifest entry was one metadata key still reads."""
+    store = make_ingester(scratch).store
+    store.manifest.upsert(
+        ids=["old.txt"],
+        embeddings=[[1.0]],
+        metadatas=[
+            {
+                "version": "v1",
+                "doc_hash": "h" * 64,
+                "title": "Old title",
+                "date": "",
+                "sentences": 3,
+                "updated_at": 12.5,
+            }
+        ],
+    )
+    entry = store.documents()["old.txt"]
+    assert (entry.version, entry.doc_hash, entry.title, entry.date) == (
+        "v1",
+        "h" * 64,
+        "Old title",
+        None,
+    )
+    assert (entry.sentences, entry.updated_at) == (3, 12.5)
+    assert store.document("old.txt") == entry
+
+
 def test_a_text_many_documents_share_has_one_vector(scratch: Settings, tmp_path: Path) -> None:
     wire = "The agency said talks would resume on Monday in Geneva."
     for i in range(3):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 import unicodedata
 from functools import lru_cache
@@ -89,14 +90,21 @@ def stem(word: str) -> str:
 _EXTRA_CODEPAGES = ("cp874",)
 
 
+def _cp1252_fallback(exc: UnicodeError) -> tuple[bytes, int]:
+    """The ``errors=`` handler of :func:`_sloppy_encode`: what the code page cannot encode
+    is encoded as cp1252, or the error stands (neither maps it: not this mojibake)."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    return exc.object[exc.start : exc.end].encode("cp1252"), exc.end
+
+
+codecs.register_error("newsqa-cp1252-fallback", _cp1252_fallback)
+
+
 def _sloppy_encode(text: str, codepage: str) -> bytes:
-    out = bytearray()
-    for ch in text:
-        try:
-            out += ch.encode(codepage)
-        except UnicodeEncodeError:
-            out += ch.encode("cp1252")  # raises when neither maps it: not this mojibake
-    return bytes(out)
+    """``text`` in ``codepage``, each character it lacks in cp1252: one encode call in C
+    (a loop over characters in Python was a third of parsing a warm re-ingest)."""
+    return text.encode(codepage, errors="newsqa-cp1252-fallback")
 
 
 def repair_text(text: str) -> str:
