@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from service.index.carriers import Carriers
 from service.index.errors import IndexUnavailable
 from service.index.lexical import LexicalIndex
 from service.index.snapshot_file import SnapshotFiles
@@ -67,6 +68,7 @@ class CorpusSnapshot:
         documents = store.documents()
         sentences, row_vector, vector_keys, vectors = _load(store, documents, previous)
         texts = [s.text for s in sentences]
+        carriers = Carriers.of(row_vector, len(vector_keys))
         evidence = _name_evidence(documents, sentences, previous)
         names = NameIndex.from_evidence(evidence, name_similarity)
         snap = cls(
@@ -77,7 +79,11 @@ class CorpusSnapshot:
             position={(s.source, s.number): i for i, s in enumerate(sentences)},
             names=names,
             lexical=LexicalIndex(
-                texts, names, previous.lexical if previous else None, _blocks(sentences, documents)
+                texts,
+                names,
+                previous.lexical if previous else None,
+                _blocks(sentences, documents),
+                carriers,
             ),
             built_at=time.time(),
             name_evidence=evidence,
@@ -95,7 +101,7 @@ class CorpusSnapshot:
         self.document_frequency  # noqa: B018 (cached)
         self.said_by  # noqa: B018 (cached, and the speakers with it)
         self.entity_labels  # noqa: B018 (cached)
-        self._by_vector  # noqa: B018 (cached; 0.2 s at 2M sentences)
+        self._carriers  # noqa: B018 (cached; 0.2 s at 2M sentences)
         return self
 
     def to_parts(self) -> dict[str, object]:
@@ -220,23 +226,19 @@ class CorpusSnapshot:
         """The ``n`` best sentences carrying the texts of ``hits`` ((vector index,
         similarity)): (position, similarity), best first, ties by position, so a text that
         ten articles share ranks as ten sentences, as with one vector a sentence."""
-        order, bounds = self._by_vector
-        rows: list[tuple[int, float]] = []
-        for v, sim in sorted(hits, key=lambda h: -h[1]):
-            if len(rows) >= n and sim < rows[n - 1][1]:
-                break  # rows come in falling similarity: none later can enter the top n
-            # at most n of a text's sentences: a line 500 articles carry costs n, not 500
-            rows.extend((int(p), sim) for p in order[bounds[v] : min(bounds[v + 1], bounds[v] + n)])
-        rows.sort(key=lambda r: (-r[1], r[0]))
-        return rows[:n]
+        if not hits:
+            return []
+        texts, sims = zip(*hits, strict=True)
+        return self._carriers.rank(np.array(texts), np.array(sims), n)
 
     @cached_property
-    def _by_vector(self) -> tuple[np.ndarray, np.ndarray]:
-        """Positions grouped by vector (ascending within each): vector ``v``'s sentences
-        are ``order[bounds[v]:bounds[v + 1]]``."""
-        order = np.argsort(self.row_vector, kind="stable")
-        bounds = np.searchsorted(self.row_vector[order], np.arange(len(self.vectors) + 1))
-        return order, bounds
+    def _carriers(self) -> Carriers:
+        """Which sentences carry each vector's text: the BM25 index's, when it was built
+        over this snapshot's texts (it is, but for a snapshot assembled by hand)."""
+        own = self.lexical.carriers
+        if own.texts == len(self.vectors) and np.array_equal(own.text_of, self.row_vector):
+            return own
+        return Carriers.of(self.row_vector, len(self.vectors))
 
     def get(self, source: str, number: int) -> StoredSentence | None:
         i = self.position.get((source, number))

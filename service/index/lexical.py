@@ -15,6 +15,13 @@ scores). Each document's rows are tokenised once and kept (per source and versio
 next snapshot; a refresh tokenises only the changed documents and assembles the matrix from
 the kept rows with numpy/scipy in C (~1 ms per 10k sentences here). A question costs its
 terms' postings, not a pass over sentences.
+
+Rows are distinct texts, not sentences (``service.index.carriers``): a sentence many
+articles carry (wire copy, a standard line) is one row, scored once, and its hit stands
+for every sentence carrying it. Scores are those of the sentence-level index: a term's
+document frequency counts sentences, the length normaliser is the sentence's (the same for
+every carrier of a text). At 100k synthetic articles (1.77M sentences, ~28k distinct
+texts), the sentence rows' postings made BM25 over half of ``/ask``'s time.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
+from service.index.carriers import Carriers
 from service.index.top import top_n
 from service.language.keys import stem_tokens
 from service.language.names import NameIndex
@@ -52,7 +60,9 @@ class LexicalIndex:
     """A BM25 index of one snapshot of the corpus (see the module docstring).
 
     ``names`` does not shape the tokens (plain stems: see ``keys.stem_tokens``); it stays
-    in the signature (and as ``self.names``) for the snapshot builder.
+    in the signature (and as ``self.names``) for the snapshot builder. ``carriers``: which
+    distinct text each of ``texts`` is (the snapshot's, one vector per text); without
+    it, each sentence is a text of its own.
     """
 
     def __init__(
@@ -61,12 +71,16 @@ class LexicalIndex:
         names: NameIndex,
         previous: LexicalIndex | None = None,
         documents: Sequence[tuple[Hashable, int]] | None = None,
+        carriers: Carriers | None = None,
     ) -> None:
         """``documents``: (key, sentence count) of consecutive blocks of ``texts``; a key
         (e.g. source and version) whose rows ``previous`` holds is not tokenised again.
         Without it, all texts are one block that is never reused."""
         self.names = names
         self.size = len(texts)
+        self.carriers = carriers if carriers is not None else Carriers.one_each(len(texts))
+        if len(self.carriers.text_of) != self.size:
+            raise ValueError(f"{len(self.carriers.text_of)} carriers for {self.size} texts")
         # Term -> id; only grows and is shared by successive indexes (a query clips ids to
         # its own matrix, so terms added later are never read through an older index).
         self._vocab: dict[str, int] = previous._vocab if previous is not None else {}
@@ -122,27 +136,38 @@ class LexicalIndex:
         )
 
     def _assemble(self, blocks: list[_Rows]) -> None:
-        """The count matrix (CSC) and each row's length normaliser, from the blocks."""
+        """The text × term count matrix (CSC: a term's postings are one slice), each
+        term's sentence frequency and each text's length normaliser, from the blocks."""
         width = len(self._vocab)
+        texts = self.carriers.texts
         if not blocks or self.size == 0:
-            self._matrix = sparse.csc_matrix((0, width), dtype=np.float32)
-            self._norm = np.zeros(0, dtype=np.float32)
+            self._matrix = sparse.csc_matrix((texts, width), dtype=np.float32)
+            self._df = np.zeros(width, dtype=np.int64)
+            self._norm = np.zeros(texts, dtype=np.float32)
             return
         indptr = np.concatenate([[0], np.cumsum(np.concatenate([b.nnz for b in blocks]))])
-        csr = sparse.csr_matrix(
-            (
-                np.concatenate([b.counts for b in blocks]).astype(np.float32),
-                np.concatenate([b.ids for b in blocks]),
-                indptr,
-            ),
+        ids = np.concatenate([b.ids for b in blocks])
+        sentences = sparse.csr_matrix(
+            (np.concatenate([b.counts for b in blocks]).astype(np.float32), ids, indptr),
             shape=(self.size, width),
         )
-        self._matrix = csr.tocsc()
+        # In how many sentences each term occurs (a row holds a term once): BM25's idf.
+        self._df = np.bincount(ids, minlength=width)
         lengths = np.concatenate([b.lengths for b in blocks])
-        self._norm = (K1 * (1 - B + B * lengths / lengths.mean())).astype(np.float32)
+        norm = (K1 * (1 - B + B * lengths / lengths.mean())).astype(np.float32)
+        # Each text's row is its first carrier's (every carrier's is the same); a text no
+        # sentence carries has none.
+        first = self.carriers.first()
+        held = first >= 0
+        rows = sentences[np.where(held, first, 0)]
+        if not held.all():
+            rows = sparse.diags(held.astype(np.float32)) @ rows
+            rows.eliminate_zeros()
+        self._matrix = sparse.csc_matrix(rows, dtype=np.float32)
+        self._norm = np.where(held, norm[np.where(held, first, 0)], 0).astype(np.float32)
 
     def _hits(self, question: str) -> tuple[np.ndarray, np.ndarray]:
-        """(rows, BM25 score) of the sentences that share a term with ``question``."""
+        """(texts, BM25 score) of the texts that share a term with ``question``."""
         width = self._matrix.shape[1]
         ptr, rows, data = self._matrix.indptr, self._matrix.indices, self._matrix.data
         hit_rows, hit_scores = [], []
@@ -151,15 +176,16 @@ class LexicalIndex:
             if i is None or i >= width or ptr[i] == ptr[i + 1]:
                 continue
             where, tf = rows[ptr[i] : ptr[i + 1]], data[ptr[i] : ptr[i + 1]]
-            idf = math.log(1 + (self.size - len(where) + 0.5) / (len(where) + 0.5))
+            df = int(self._df[i])
+            idf = math.log(1 + (self.size - df + 0.5) / (df + 0.5))
             hit_rows.append(where)
             hit_scores.append(idf * tf / (tf + self._norm[where]))
         if not hit_rows:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-        # Sum each sentence's terms: each term's postings are sorted, so a stable sort
-        # (timsort) of their concatenation merges runs (5 ms for 285k postings at 1.8M
-        # sentences, against 23 ms for np.unique's quicksort), and keeps the terms' order
-        # within a sentence, so the float64 sums are the ones np.bincount gave.
+        # Sum each text's terms: each term's postings are sorted, so a stable sort
+        # (timsort) of their concatenation merges runs (5 ms for 285k postings, against
+        # 23 ms for np.unique's quicksort), and keeps the terms' order within a text, so
+        # the float64 sums are the ones np.bincount gave.
         rows = np.concatenate(hit_rows)
         order = np.argsort(rows, kind="stable")
         rows = rows[order]
@@ -173,16 +199,17 @@ class LexicalIndex:
         (a full array of every sentence's score, and a top-n over it, cost ~14 ms per
         question at 1.8M sentences, half the latency budget)."""
         if self.size == 0:
-            return LexicalHits(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
-        rows, scores = self._hits(question)
-        return LexicalHits(rows, scores.astype(np.float32))
+            none = np.zeros(0, dtype=np.int64)
+            return LexicalHits(none, np.zeros(0, dtype=np.float32), self.carriers)
+        texts, scores = self._hits(question)
+        return LexicalHits(texts, scores.astype(np.float32), self.carriers)
 
     def scores(self, question: str) -> np.ndarray:
         """The BM25 score of every sentence position for ``question`` (zeros: no term)."""
-        out = np.zeros(self.size, dtype=np.float32)
         hits = self.hits(question)
-        out[hits.rows] = hits.scores
-        return out
+        by_text = np.zeros(self.carriers.texts, dtype=np.float32)
+        by_text[hits.texts] = hits.scores
+        return by_text[self.carriers.text_of]
 
     def search(self, question: str, n: int) -> list[tuple[int, float]]:
         """(sentence position, BM25 score), best first; only positive scores. Reads only
@@ -192,32 +219,49 @@ class LexicalIndex:
 
 @dataclass(frozen=True)
 class LexicalHits:
-    """BM25 scores of the sentences a question's terms reach; every other sentence
-    scores 0. Scores are float32, as in :meth:`LexicalIndex.scores`, so both forms rank
-    alike."""
+    """BM25 scores of the texts a question's terms reach, standing for every sentence
+    that carries them; every other sentence scores 0. Scores are float32, as in
+    :meth:`LexicalIndex.scores`, so both forms rank alike."""
 
-    rows: np.ndarray  # sentence positions, ascending
+    texts: np.ndarray  # distinct-text indices, ascending
     scores: np.ndarray  # their BM25 scores
+    carriers: Carriers
 
     def top(self, n: int) -> list[tuple[int, float]]:
-        """The best ``n`` as (position, score), best first (ties: earlier position)."""
-        return [(int(self.rows[i]), score) for i, score in best(self.scores, n)]
+        """The best ``n`` sentences as (position, score), best first (ties: earlier
+        position). The texts above the ``n``-th best text's score, and of those tied with
+        it the ``n`` whose first sentence comes earliest (only they can hold one of the
+        ``n`` earliest tied positions), then their sentences."""
+        if n <= 0 or not len(self.texts):
+            return []
+        chosen = top_n(self.scores, n)
+        cut = self.scores[chosen[-1]]
+        above = np.flatnonzero(self.scores > cut)
+        tied = np.flatnonzero(self.scores == cut)
+        if len(tied) > n:
+            first = self.carriers.bounds[self.texts[tied]]
+            tied = tied[np.argsort(self.carriers.order[first], kind="stable")[:n]]
+        picked = np.concatenate([above, tied])
+        picked = picked[self.scores[picked] > 0]
+        return self.carriers.rank(self.texts[picked], self.scores[picked], n)
 
     def max(self) -> float:
         return float(self.scores.max()) if len(self.scores) else 0.0
 
     def __len__(self) -> int:
         """How many sentences score above 0."""
-        return len(self.rows)
+        return int(self.carriers.counts()[self.texts].sum())
 
     def __getitem__(self, pos: Any) -> Any:
-        """The score at a position (a float), or at an array of positions (a float32
-        array), 0 where no term reaches: what indexing an array of every score gives."""
+        """The score at a sentence position (a float), or at an array of positions (a
+        float32 array), 0 where no term reaches: what indexing an array of every score
+        gives."""
         at = np.asarray(pos)
-        if not len(self.rows):
+        if not len(self.texts):
             return 0.0 if at.ndim == 0 else np.zeros(at.shape, dtype=np.float32)
-        i = np.minimum(np.searchsorted(self.rows, at), len(self.rows) - 1)
-        got = np.where(self.rows[i] == at, self.scores[i], np.float32(0))
+        text = self.carriers.text_of[at]
+        i = np.minimum(np.searchsorted(self.texts, text), len(self.texts) - 1)
+        got = np.where(self.texts[i] == text, self.scores[i], np.float32(0))
         return float(got) if at.ndim == 0 else got
 
 

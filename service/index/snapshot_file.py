@@ -43,7 +43,8 @@ log = logging.getLogger(__name__)
 
 # Bump when the pickled classes change shape (StoredSentence, LexicalIndex, NameIndex...).
 # 3: vectors one per distinct text, with each sentence's vector index.
-FORMAT = 3
+# 4: the BM25 index's rows are distinct texts (``LexicalIndex.carriers``).
+FORMAT = 4
 
 
 @dataclass(frozen=True)
