@@ -250,7 +250,8 @@ class LexicalHits:
 
     def __len__(self) -> int:
         """How many sentences score above 0."""
-        return int(self.carriers.counts()[self.texts].sum())
+        bounds = self.carriers.bounds
+        return int((bounds[self.texts + 1] - bounds[self.texts]).sum())
 
     def __getitem__(self, pos: Any) -> Any:
         """The score at a sentence position (a float), or at an array of positions (a
