@@ -223,10 +223,11 @@ class Ingester:
         The manifest is read once for the run (not once per file). Changed files go in
         groups of ``settings.embed_group`` documents through three overlapping stages
         (``ingest.bulk``): parsed in worker processes, embedded in one call per group, and
-        written to the index in a background thread, one write at a time, in order. While
-        a write runs, the groups embedded meanwhile gather into the next one (up to
-        ``settings.write_group`` documents): a Chroma write costs ~30-140 ms whatever its
-        size, so when the cache makes embedding cheap, fewer and larger writes keep up.
+        written to the index in a background thread, one write at a time, in order. Groups
+        gather into writes of ``settings.write_min`` to ``settings.write_group`` documents
+        (fewer when the oldest has waited ``settings.write_wait_s``): a Chroma call costs
+        ~8 ms whatever its size and holds the GIL, so when the cache makes embedding
+        cheap, fewer and larger writes keep up.
         """
         from tqdm import tqdm
 
@@ -278,6 +279,7 @@ class Ingester:
             pending: list[tuple[PreparedDocument, DocumentEntry | None]] = []
             names: set[str] = set()  # pending's sources: a name is never twice in a write
             done = 0  # files the pending write accounts for (the failed ones too)
+            since = 0.0  # when the oldest of them was ready
 
             def flush() -> None:
                 nonlocal pending, done
@@ -285,6 +287,14 @@ class Ingester:
                     writer.submit(functools.partial(write, pending, done))
                 pending, done = [], 0
                 names.clear()
+
+            def ripe() -> bool:
+                """Whether a free writer should take what is pending (see
+                ``settings.write_min``): enough of it, or the oldest has waited."""
+                return (
+                    len(pending) >= self.settings.write_min
+                    or time.perf_counter() - since >= self.settings.write_wait_s
+                )
 
             for group, parsed in pool.map(changed()):
                 ready: list[tuple[PreparedDocument, DocumentEntry | None]] = []
@@ -296,10 +306,12 @@ class Ingester:
                         ready.append((prepared, manifest.get(prepared.source)))
                 if any(p.source in names for p, _ in ready):
                     flush()
+                if not done:
+                    since = time.perf_counter()
                 pending.extend(ready)
                 names.update(p.source for p, _ in ready)
                 done += len(group)
-                if not writer.busy() or len(pending) >= self.settings.write_group:
+                if len(pending) >= self.settings.write_group or (not writer.busy() and ripe()):
                     flush()
             flush()
         bar.close()

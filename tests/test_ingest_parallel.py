@@ -86,6 +86,35 @@ def test_groups_embedded_during_a_slow_write_are_written_together(
     assert len(snap.documents) == 5
 
 
+@pytest.mark.parametrize(
+    ("write_min", "wait_s", "first_write"),
+    [(3, 600.0, 3), (3, 0.0, 1), (1, 600.0, 1)],
+)
+def test_a_write_waits_for_write_min_documents_or_write_wait_s(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, write_min: int, wait_s: float, first_write: int
+) -> None:
+    """A free writer takes what is pending once ingest.write_min documents are, or once
+    the oldest has waited ingest.write_wait_s; the rest goes at the end, in order."""
+    files = sorted(CORPUS.glob("*.txt"))
+    settings = make_settings(
+        tmp_path / "data",
+        ingest={"embed_group": 1, "write_min": write_min, "write_wait_s": wait_s},
+    )
+    ingester = make_ingester(settings)
+    writes: list[list[str]] = []
+    real_write = IndexStore.write_documents
+
+    def recorded(store: IndexStore, docs: list[DocumentWrite]) -> None:
+        writes.append([d.source for d in docs])
+        real_write(store, docs)
+
+    monkeypatch.setattr(IndexStore, "write_documents", recorded)
+    assert ingester.ingest_paths(files).count("added") == len(files)
+    assert len(writes[0]) == first_write
+    assert [s for w in writes for s in w] == [f.name for f in files]
+    assert len(CorpusSnapshot.build(ingester.store, 80.0).documents) == len(files)
+
+
 def test_split_cache_gives_the_splitters_own_spans(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
