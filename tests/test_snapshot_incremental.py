@@ -30,6 +30,7 @@ def _same(a: CorpusSnapshot, b: CorpusSnapshot) -> None:
     assert a.name_evidence == b.name_evidence
     for question in QUESTIONS:  # the lexical index: same hits, same scores
         assert a.lexical.search(question, 30) == b.lexical.search(question, 30)
+        assert list(a.lexical.scores(question)) == list(b.lexical.scores(question))
 
 
 def test_incremental_snapshot_matches_a_full_build(scratch: Settings, tmp_path: Path) -> None:

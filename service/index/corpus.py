@@ -79,11 +79,7 @@ class CorpusSnapshot:
             position={(s.source, s.number): i for i, s in enumerate(sentences)},
             names=names,
             lexical=LexicalIndex(
-                texts,
-                names,
-                previous.lexical if previous else None,
-                _blocks(sentences, documents),
-                carriers,
+                texts, names, previous.lexical if previous else None, carriers, vector_keys
             ),
             built_at=time.time(),
             name_evidence=evidence,
@@ -342,20 +338,6 @@ def _span(sentences: list[StoredSentence], source: str) -> tuple[int, int]:
     """The slice of ``sentences`` (sorted by source, number) that ``source`` holds."""
     lo = bisect.bisect_left(sentences, source, key=lambda s: s.source)
     return lo, bisect.bisect_right(sentences, source, lo=lo, key=lambda s: s.source)
-
-
-def _blocks(
-    sentences: list[StoredSentence], documents: dict[str, DocumentEntry]
-) -> list[tuple[tuple[str, str], int]]:
-    """((source, version), sentence count) per document, in ``sentences``' order: the
-    lexical index keeps each document's rows by that key (work per document, not per
-    sentence)."""
-    out = []
-    for source in sorted(documents):
-        lo, hi = _span(sentences, source)
-        if hi > lo:
-            out.append(((source, documents[source].version), hi - lo))
-    return out
 
 
 def _name_evidence(

@@ -9,25 +9,24 @@ scores here are used whole (``scores``, for score fusion) and in-process scipy a
 over a question's few postings is as fast as the bm25s it replaces (0.4-0.7 ms per question
 at 17.7k sentences), with no second store to keep in step with Chroma.
 
-So the index is a sparse sentence × stem count matrix (scipy, CSC: a stem's postings are
-one slice), scored with bm25s' "lucene" formula (same k1, b and idf as before, so the same
-scores). Each document's rows are tokenised once and kept (per source and version) for the
-next snapshot; a refresh tokenises only the changed documents and assembles the matrix from
-the kept rows with numpy/scipy in C (~1 ms per 10k sentences here). A question costs its
-terms' postings, not a pass over sentences.
-
-Rows are distinct texts, not sentences (``service.index.carriers``): a sentence many
-articles carry (wire copy, a standard line) is one row, scored once, and its hit stands
-for every sentence carrying it. Scores are those of the sentence-level index: a term's
-document frequency counts sentences, the length normaliser is the sentence's (the same for
-every carrier of a text). At 100k synthetic articles (1.77M sentences, ~28k distinct
-texts), the sentence rows' postings made BM25 over half of ``/ask``'s time.
+So the index is a sparse text × stem count matrix (scipy, CSC: a stem's postings are one
+slice), scored with bm25s' "lucene" formula (same k1, b and idf as before, so the same
+scores). Rows are distinct texts, not sentences (``service.index.carriers``): a sentence
+many articles carry (wire copy, a standard line) is one row, tokenised and scored once,
+and its hit stands for every sentence carrying it. The scores are those of an index over
+every sentence: a term's document frequency counts sentences, the length normaliser is the
+sentence's (the same for every carrier of a text). At 100k synthetic articles (1.77M
+sentences, ~28k distinct texts), the sentence rows' postings made BM25 over half of
+``/ask``'s time, and the rows kept per document for the next build 424 MB of the
+snapshot file. A refresh tokenises only texts the previous index lacks (found by their
+keys) and copies the other rows in C. A question costs its terms' postings, not a pass
+over sentences.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,26 +42,15 @@ from service.language.text import repair_text
 K1, B = 1.5, 0.75  # bm25s' defaults, which this index used before
 
 
-@dataclass(frozen=True)
-class _Rows:
-    """One document's sentences as matrix rows: unique term ids and counts per sentence."""
-
-    nnz: np.ndarray  # unique terms per sentence
-    ids: np.ndarray  # term ids, sentence after sentence
-    counts: np.ndarray  # how often each occurs in its sentence
-    lengths: np.ndarray  # tokens per sentence (at least 1, as bm25s' "<empty>" token)
-
-
-_Row = tuple[np.ndarray, np.ndarray, int]  # one sentence's term ids, counts, length
-
-
 class LexicalIndex:
     """A BM25 index of one snapshot of the corpus (see the module docstring).
 
     ``names`` does not shape the tokens (plain stems: see ``keys.stem_tokens``); it stays
     in the signature (and as ``self.names``) for the snapshot builder. ``carriers``: which
     distinct text each of ``texts`` is (the snapshot's, one vector per text); without
-    it, each sentence is a text of its own.
+    it, each sentence is a text of its own. ``keys``: each distinct text's key, sorted
+    (the snapshot's ``vector_keys``): a text whose key ``previous`` holds is not tokenised
+    again, its row is copied in C.
     """
 
     def __init__(
@@ -70,34 +58,52 @@ class LexicalIndex:
         texts: Sequence[str],
         names: NameIndex,
         previous: LexicalIndex | None = None,
-        documents: Sequence[tuple[Hashable, int]] | None = None,
         carriers: Carriers | None = None,
+        keys: np.ndarray | None = None,
     ) -> None:
-        """``documents``: (key, sentence count) of consecutive blocks of ``texts``; a key
-        (e.g. source and version) whose rows ``previous`` holds is not tokenised again.
-        Without it, all texts are one block that is never reused."""
         self.names = names
         self.size = len(texts)
         self.carriers = carriers if carriers is not None else Carriers.one_each(len(texts))
         if len(self.carriers.text_of) != self.size:
             raise ValueError(f"{len(self.carriers.text_of)} carriers for {self.size} texts")
+        count = self.carriers.texts
+        self._keys = keys if keys is not None and len(keys) == count else None
         # Term -> id; only grows and is shared by successive indexes (a query clips ids to
         # its own matrix, so terms added later are never read through an older index).
         self._vocab: dict[str, int] = previous._vocab if previous is not None else {}
-        known = previous._rows if previous is not None else {}
-        self._rows: dict[Hashable, _Rows] = {}
-        blocks: list[_Rows] = []
-        at = 0
-        seen: dict[str, _Row] = {}  # a text many documents carry is tokenised once
-        for key, count in documents if documents is not None else [(None, len(texts))]:
-            rows = known.get(key) if key is not None else None
-            if rows is None:
-                rows = self._tokenise(texts[at : at + count], seen)
-            if key is not None:
-                self._rows[key] = rows
-            blocks.append(rows)
-            at += count
-        self._assemble(blocks)
+        reuse = self._reusable(previous)
+        first = self.carriers.first()
+        fresh = np.flatnonzero((reuse < 0) & (first >= 0))
+        kept = np.flatnonzero(reuse >= 0)
+        new_rows, new_lengths = self._tokenise([texts[i] for i in first[fresh]])
+        width = len(self._vocab)
+        parts = [new_rows]
+        order = np.full(count, -1, dtype=np.int64)  # each text's row in the stacked parts
+        order[fresh] = np.arange(len(fresh))
+        lengths = np.zeros(count, dtype=np.float32)
+        lengths[fresh] = new_lengths
+        if previous is not None and len(kept):
+            old = previous._matrix.tocsr()[reuse[kept]]
+            parts.append(sparse.csr_matrix((old.data, old.indices, old.indptr), (len(kept), width)))
+            order[kept] = len(fresh) + np.arange(len(kept))
+            lengths[kept] = previous._lengths[reuse[kept]]
+        # A text no sentence carries gets an empty row (the stacked parts' extra one).
+        order[order < 0] = len(fresh) + len(kept)
+        parts.append(sparse.csr_matrix((1, width), dtype=np.float32))
+        stacked = sparse.vstack([sparse.csr_matrix(m, shape=(m.shape[0], width)) for m in parts])
+        self._lengths: np.ndarray = lengths  # tokens per text
+        self._assemble(sparse.csr_matrix(stacked, dtype=np.float32)[order])
+
+    def _reusable(self, previous: LexicalIndex | None) -> np.ndarray:
+        """For each text, its row in ``previous`` (-1: none, tokenise it)."""
+        out = np.full(self.carriers.texts, -1, dtype=np.int64)
+        old = previous._keys if previous is not None else None
+        if self._keys is None or old is None or not len(old) or not len(self._keys):
+            return out
+        at = np.minimum(np.searchsorted(old, self._keys), len(old) - 1)
+        held = old[at] == self._keys
+        out[held] = at[held]
+        return out
 
     def __getstate__(self) -> dict[str, object]:
         """For the snapshot file, written from a thread of its own while a refresh may add
@@ -113,58 +119,48 @@ class LexicalIndex:
             i = self._vocab[term] = len(self._vocab)
         return i
 
-    def _tokenise(self, texts: Sequence[str], seen: dict[str, _Row]) -> _Rows:
-        nnz, ids, counts, lengths = [], [], [], []
+    def _tokenise(self, texts: Sequence[str]) -> tuple[sparse.csr_matrix, np.ndarray]:
+        """Rows of term counts for ``texts`` (CSR), and their lengths in tokens (at least 1,
+        as bm25s' "<empty>" token)."""
+        nnz, ids, counts, lengths = [0], [], [], []
         for text in texts:
-            row = seen.get(text)
-            if row is None:
-                tokens = stem_tokens(repair_text(text))
-                unique, count = np.unique(
-                    np.fromiter((self._term_id(t) for t in tokens), dtype=np.int64),
-                    return_counts=True,
-                )
-                row = seen[text] = (unique, count, max(len(tokens), 1))
-            nnz.append(len(row[0]))
-            ids.append(row[0])
-            counts.append(row[1])
-            lengths.append(row[2])
-        return _Rows(
-            np.asarray(nnz, dtype=np.int64),
-            np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64),
-            np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64),
-            np.asarray(lengths, dtype=np.float32),
+            tokens = stem_tokens(repair_text(text))
+            unique, count = np.unique(
+                np.fromiter((self._term_id(t) for t in tokens), dtype=np.int64),
+                return_counts=True,
+            )
+            nnz.append(len(unique))
+            ids.append(unique)
+            counts.append(count)
+            lengths.append(max(len(tokens), 1))
+        rows = sparse.csr_matrix(
+            (
+                np.concatenate(counts).astype(np.float32) if counts else np.zeros(0, np.float32),
+                np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64),
+                np.cumsum(nnz),
+            ),
+            shape=(len(texts), len(self._vocab)),
         )
+        return rows, np.asarray(lengths, dtype=np.float32)
 
-    def _assemble(self, blocks: list[_Rows]) -> None:
+    def _assemble(self, rows: sparse.csr_matrix) -> None:
         """The text × term count matrix (CSC: a term's postings are one slice), each
-        term's sentence frequency and each text's length normaliser, from the blocks."""
+        term's sentence frequency and each text's length normaliser."""
         width = len(self._vocab)
-        texts = self.carriers.texts
-        if not blocks or self.size == 0:
-            self._matrix = sparse.csc_matrix((texts, width), dtype=np.float32)
-            self._df = np.zeros(width, dtype=np.int64)
-            self._norm = np.zeros(texts, dtype=np.float32)
+        carried = self.carriers.counts()
+        # In how many sentences each term occurs (a text holds a term once, and stands
+        # for each sentence carrying it): BM25's idf.
+        self._df = np.bincount(
+            rows.indices, weights=np.repeat(carried, np.diff(rows.indptr)), minlength=width
+        ).astype(np.int64)
+        self._matrix = sparse.csc_matrix(rows, shape=(self.carriers.texts, width))
+        if self.size == 0:
+            self._norm = np.zeros(self.carriers.texts, dtype=np.float32)
             return
-        indptr = np.concatenate([[0], np.cumsum(np.concatenate([b.nnz for b in blocks]))])
-        ids = np.concatenate([b.ids for b in blocks])
-        sentences = sparse.csr_matrix(
-            (np.concatenate([b.counts for b in blocks]).astype(np.float32), ids, indptr),
-            shape=(self.size, width),
-        )
-        # In how many sentences each term occurs (a row holds a term once): BM25's idf.
-        self._df = np.bincount(ids, minlength=width)
-        lengths = np.concatenate([b.lengths for b in blocks])
-        norm = (K1 * (1 - B + B * lengths / lengths.mean())).astype(np.float32)
-        # Each text's row is its first carrier's (every carrier's is the same); a text no
-        # sentence carries has none.
-        first = self.carriers.first()
-        held = first >= 0
-        rows = sentences[np.where(held, first, 0)]
-        if not held.all():
-            rows = sparse.diags(held.astype(np.float32)) @ rows
-            rows.eliminate_zeros()
-        self._matrix = sparse.csc_matrix(rows, dtype=np.float32)
-        self._norm = np.where(held, norm[np.where(held, first, 0)], 0).astype(np.float32)
+        # The mean over sentences, in sentence order, as an index over every sentence
+        # takes it (float32 sums depend on their order), then each text's normaliser.
+        mean = self._lengths[self.carriers.text_of].mean()
+        self._norm = (K1 * (1 - B + B * self._lengths / mean)).astype(np.float32)
 
     def _hits(self, question: str) -> tuple[np.ndarray, np.ndarray]:
         """(texts, BM25 score) of the texts that share a term with ``question``."""

@@ -44,7 +44,8 @@ log = logging.getLogger(__name__)
 # Bump when the pickled classes change shape (StoredSentence, LexicalIndex, NameIndex...).
 # 3: vectors one per distinct text, with each sentence's vector index.
 # 4: the BM25 index's rows are distinct texts (``LexicalIndex.carriers``).
-FORMAT = 4
+# 5: ... and are kept per text key for the next build, no longer per document.
+FORMAT = 5
 
 
 @dataclass(frozen=True)

@@ -120,3 +120,37 @@ def test_texts_carried_by_many_sentences_score_and_rank_as_those_sentences(seed:
         assert list(hits[everywhere]) == list(full)
         for n in (1, 2, 5, 17, 50, 400, 500):
             assert by_text.search(question, n) == by_sentence.search(question, n) == best(full, n)
+
+
+def test_a_rebuild_tokenises_only_the_texts_the_previous_index_lacks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Rows of texts the previous index holds (by key) are copied, not tokenised again,
+    and the index scores as one built from scratch."""
+    import service.index.lexical as lexical_module
+    from service.index.carriers import Carriers
+    from service.index.lexical import LexicalIndex
+    from service.language.names import NameIndex
+
+    sentences, _ = _shared_texts(7)
+    names = NameIndex.build(sentences, 80.0)
+
+    def index(upto: int, previous: LexicalIndex | None = None) -> LexicalIndex:
+        part = sentences[:upto]
+        distinct = sorted(set(part))
+        keys = np.array([key_number(text_key(t)) for t in distinct], dtype=np.uint64)
+        order = np.argsort(keys)  # the snapshot's texts are in key order
+        rank = {distinct[i]: r for r, i in enumerate(order)}
+        carriers = Carriers.of(np.array([rank[t] for t in part]), len(distinct))
+        return LexicalIndex(part, names, previous, carriers, keys[order])
+
+    first = index(200)
+    calls: list[str] = []
+    real = lexical_module.stem_tokens
+    monkeypatch.setattr(lexical_module, "stem_tokens", lambda t: calls.append(t) or real(t))
+    rebuilt = index(400, previous=first)
+    assert sorted(calls) == sorted(set(sentences) - set(sentences[:200]))
+    scratch = index(400)
+    for question in ["ferry bridge", "Tarvik mayor said", "council March March", "zebra"]:
+        assert list(rebuilt.scores(question)) == list(scratch.scores(question))
+        assert rebuilt.search(question, 50) == scratch.search(question, 50)
