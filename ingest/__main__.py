@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-from ingest.bulk import cores, start_parse_server
+from ingest.bulk import parse_workers, start_parse_server
 from ingest.loaders import DocumentError, find_documents
 from ingest.pipeline import Ingester, Summary, content_hash
 from ingest.remote import ServiceWriter, run_remote
@@ -115,8 +115,8 @@ def _run_through_service(args: argparse.Namespace, settings: Settings, url: str)
 def _run_local(args: argparse.Namespace, settings: Settings) -> int:
     try:
         files = find_documents(args.paths, settings.ingest.suffixes)
-        workers = settings.ingest.parse_workers or cores()
-        if not args.check and workers > 1 and len(files) > settings.ingest.embed_group:
+        pooled = parse_workers(settings.ingest) > 1 and len(files) > settings.ingest.embed_group
+        if pooled and not args.check:
             start_parse_server()  # a pool will parse: its imports overlap ours from here
         ingester = _ingester(settings)
         if args.check:

@@ -26,6 +26,7 @@ from typing import Any
 
 from ingest.loaders import DocumentError
 from ingest.parse import ParsedDocument, parse_batch
+from service.settings import IngestSettings
 
 Batch = list[tuple[str, bytes]]
 Parsed = list[ParsedDocument | DocumentError]
@@ -33,6 +34,11 @@ Parsed = list[ParsedDocument | DocumentError]
 
 def cores() -> int:
     return len(os.sched_getaffinity(0))
+
+
+def parse_workers(settings: IngestSettings) -> int:
+    """The parse pool's processes: the setting, or one per core."""
+    return settings.parse_workers or cores()
 
 
 def _parse_context() -> multiprocessing.context.ForkServerContext:

@@ -18,7 +18,7 @@ from typing import Literal
 
 import numpy as np
 
-from ingest.bulk import BackgroundWriter, ParsePool, cores
+from ingest.bulk import BackgroundWriter, ParsePool, parse_workers
 from ingest.loaders import DocumentError
 from ingest.parse import ParsedDocument, parse_document
 from ingest.sentences import Sentence
@@ -268,7 +268,7 @@ class Ingester:
             summary.outcomes.extend(self._write(ready))
             bar.update(n)
 
-        workers = self.settings.parse_workers or cores()
+        workers = parse_workers(self.settings)
         pool = ParsePool(
             workers,
             self.settings.suffixes,

@@ -14,6 +14,14 @@ from dataclasses import dataclass
 import numpy as np
 
 
+def locate(sorted_keys: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of ``keys`` stands in ``sorted_keys`` (non-empty), and whether it is
+    there at all: the one lookup of texts by key or index (the snapshot's vectors, the
+    BM25 rows a rebuild reuses, the texts a question's terms reach)."""
+    at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    return at, sorted_keys[at] == keys
+
+
 @dataclass(frozen=True)
 class Carriers:
     """Sentence ``i`` carries text ``text_of[i]``; text ``t``'s sentences are

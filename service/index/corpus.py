@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from service.index.carriers import Carriers
+from service.index.carriers import Carriers, locate
 from service.index.errors import IndexUnavailable
 from service.index.lexical import LexicalIndex
 from service.index.snapshot_file import SnapshotFiles
@@ -213,7 +213,7 @@ class CorpusSnapshot:
         does not hold (a text no current document carries) is skipped."""
         if not hits or not len(self.vector_keys):
             return []
-        at, held = _find(self.vector_keys, np.array([k for k, _ in hits], dtype=np.uint64))
+        at, held = locate(self.vector_keys, np.array([k for k, _ in hits], dtype=np.uint64))
         return self.carriers(
             [(int(v), sim) for v, ok, (_, sim) in zip(at, held, hits, strict=True) if ok], n
         )
@@ -304,13 +304,6 @@ def _load(
     return _assemble(sentences, row_keys, pools)
 
 
-def _find(sorted_keys: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Where each of ``keys`` stands in ``sorted_keys`` (non-empty), and whether it is
-    there at all."""
-    at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
-    return at, sorted_keys[at] == keys
-
-
 def _assemble(
     sentences: list[StoredSentence],
     row_keys: np.ndarray,
@@ -327,7 +320,7 @@ def _assemble(
     for pool_keys, pool_vectors in pools:
         if not len(pool_keys):
             continue
-        at, held = _find(pool_keys, keys)
+        at, held = locate(pool_keys, keys)
         take = todo & held
         vectors[take] = pool_vectors[at[take]]
         todo &= ~take

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from service.index.carriers import Carriers
+from service.index.carriers import Carriers, locate
 from service.index.top import top_n
 from service.language.keys import stem_tokens
 from service.language.names import NameIndex
@@ -90,9 +90,8 @@ class LexicalIndex:
         # A text no sentence carries gets an empty row (the stacked parts' extra one).
         order[order < 0] = len(fresh) + len(kept)
         parts.append(sparse.csr_matrix((1, width), dtype=np.float32))
-        stacked = sparse.vstack([sparse.csr_matrix(m, shape=(m.shape[0], width)) for m in parts])
         self._lengths: np.ndarray = lengths  # tokens per text
-        self._assemble(sparse.csr_matrix(stacked, dtype=np.float32)[order])
+        self._assemble(sparse.vstack(parts, format="csr", dtype=np.float32)[order])
 
     def _reusable(self, previous: LexicalIndex | None) -> np.ndarray:
         """For each text, its row in ``previous`` (-1: none, tokenise it)."""
@@ -100,8 +99,7 @@ class LexicalIndex:
         old = previous._keys if previous is not None else None
         if self._keys is None or old is None or not len(old) or not len(self._keys):
             return out
-        at = np.minimum(np.searchsorted(old, self._keys), len(old) - 1)
-        held = old[at] == self._keys
+        at, held = locate(old, self._keys)
         out[held] = at[held]
         return out
 
@@ -256,9 +254,8 @@ class LexicalHits:
         at = np.asarray(pos)
         if not len(self.texts):
             return 0.0 if at.ndim == 0 else np.zeros(at.shape, dtype=np.float32)
-        text = self.carriers.text_of[at]
-        i = np.minimum(np.searchsorted(self.texts, text), len(self.texts) - 1)
-        got = np.where(self.texts[i] == text, self.scores[i], np.float32(0))
+        i, hit = locate(self.texts, self.carriers.text_of[at])
+        got = np.where(hit, self.scores[i], np.float32(0))
         return float(got) if at.ndim == 0 else got
 
 
