@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 from pathlib import Path
 
@@ -132,6 +133,25 @@ def test_split_cache_gives_the_splitters_own_spans(
     monkeypatch.setattr(split_cache, "SPLITTER_ID", "another-splitter")
     cache.segment_all(texts)
     assert cache.misses == 2 * len(texts) and len(cache) == 2 * distinct
+
+
+def _open_and_split(path: str, start: float) -> int:
+    while time.time() < start:  # every process opens the file at the same moment
+        pass
+    return len(SplitCache(Path(path)).segment_all(["One sentence. Another one."])[0])
+
+
+def test_processes_opening_a_new_cache_file_at_once_all_succeed(tmp_path: Path) -> None:
+    """Parse workers open the cache file on their first batch, so a new file is opened by
+    several processes at once. Switching it to WAL then fails at once with "database is
+    locked" for some of them (SQLite does not wait where waiting could deadlock); the
+    set-up is retried. Before the retry, 4 processes failed in ~1 round of 3."""
+    context = multiprocessing.get_context("fork")
+    with context.Pool(4) as pool:
+        for round_ in range(20):
+            path = str(tmp_path / f"cache-{round_}.sqlite3")
+            start = time.time() + 0.05
+            assert pool.starmap(_open_and_split, [(path, start)] * 4) == [2] * 4
 
 
 def test_reindexing_with_the_split_cache_splits_nothing_and_keeps_every_sentence(

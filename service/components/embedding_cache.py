@@ -19,17 +19,44 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tenacity import retry, retry_if_exception, stop_after_delay, wait_random_exponential
 
 from service.components.embeddings import Embedder
 from service.settings import Settings
 
 _CHUNK = 500  # keys per SELECT ... IN (...): under SQLite's bound-parameter limit
+_BUSY_S = 30.0  # how long a connection waits for another process's lock
+
+
+def _locked(error: BaseException) -> bool:
+    return isinstance(error, sqlite3.OperationalError) and "locked" in str(error)
+
+
+# Setting up a connection is retried while the file is locked. SQLite's busy timeout does
+# not cover it: when several processes open a new file at once (the ingester's parse
+# workers, each opening the cache on its first batch), switching it to WAL asks for an
+# exclusive lock while holding a shared one, and SQLite answers SQLITE_BUSY at once rather
+# than wait where waiting could deadlock. Seen in CI; 4 processes opening a new file
+# together hit it in ~1 run in 3 here.
+_retry_locked = retry(
+    retry=retry_if_exception(_locked),
+    wait=wait_random_exponential(multiplier=0.01, max=0.5),
+    stop=stop_after_delay(_BUSY_S),
+    reraise=True,
+)
 
 
 @dataclass
 class CacheStats:
     hits: int = 0
     misses: int = 0
+
+
+@_retry_locked
+def _use_wal(db: sqlite3.Connection) -> None:
+    """Put the file in WAL mode (kept in the file) unless another connection has."""
+    if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        db.execute("PRAGMA journal_mode=WAL")
 
 
 class ContentCache:
@@ -47,6 +74,10 @@ class ContentCache:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        self._create_table()
+
+    @_retry_locked
+    def _create_table(self) -> None:
         with self._connection() as db:
             db.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.table} "
@@ -56,8 +87,8 @@ class ContentCache:
     def _connection(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(self.path, timeout=30)
-            db.execute("PRAGMA journal_mode=WAL")
+            db = sqlite3.connect(self.path, timeout=_BUSY_S)
+            _use_wal(db)
             db.execute("PRAGMA synchronous=NORMAL")  # a lost cache row is only made again
             self._local.db = db
         return db
