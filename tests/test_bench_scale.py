@@ -45,3 +45,7 @@ def test_scale_bench_smoke_1k() -> None:
     assert all(level["errors"] == 0 for level in run["throughput"])
     assert run["size"]["chroma_mb"] > 0 and run["rss_mb"] > 0
     assert run["ready_s"] > 0 and run["restart_ready_s"] > 0
+    # The real pages, cold: nearly every sentence is embedded (they hardly repeat).
+    pages = record["pages_cold"]
+    assert pages["pages"] > 50 and pages["sentences"] > 1000
+    assert pages["from_cache"] < pages["embedded"] and "benchmark pages, cold" in done.stdout
