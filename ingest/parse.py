@@ -3,19 +3,20 @@
 A module-level function of picklable inputs and outputs, so that a bulk ingest can run it
 in a pool of processes (``ingest.bulk``) on every core while the main process embeds and
 writes; a single document (the documents API) runs it in place. A further per-sentence
-analysis that needs no vectors (e.g. named-entity labels) belongs here, so it is spread
-over the cores the same way.
+analysis that needs no vectors belongs here, so it is spread over the cores the same way:
+named-entity labels are (``parse_batch`` with a tagger).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ingest.cleaning import CleanDocument
 from ingest.loaders import DocumentError, read_document, validate_source_name
 from ingest.sentences import Sentence, split_sentences
 from service.components.split_cache import split_cache_at
+from service.language.entities import EntityTagger
 from service.language.text import repair_text
 
 
@@ -31,6 +32,8 @@ class ParsedDocument:
     # What the model embeds: repaired text, so that mojibake does not hide a sentence;
     # the stored text stays as the file has it, so citations match the file.
     embed_texts: list[str]
+    # Each sentence's entity labels (tagged from ``embed_texts``), when the parse tagged.
+    labels: list[frozenset[str]] | None = None
 
 
 def parse_document(
@@ -60,8 +63,20 @@ def parse_batch(
     suffixes: list[str],
     max_bytes: int,
     split_cache: Path | None = None,
+    tagger: EntityTagger | None = None,
 ) -> list[ParsedDocument | DocumentError]:
-    """Several documents in one pool task (one round trip per group, not per document)."""
-    return [
+    """Several documents in one pool task (one round trip per group, not per document).
+    With a ``tagger``, their sentences are tagged too, in one call."""
+    parsed = [
         parse_document(source, data, suffixes, max_bytes, split_cache) for source, data in items
+    ]
+    if tagger is None:
+        return parsed
+    texts = [t for p in parsed if isinstance(p, ParsedDocument) for t in p.embed_texts]
+    found = iter(tagger.labels(texts) if texts else [])
+    return [
+        replace(p, labels=[next(found) for _ in p.sentences])
+        if isinstance(p, ParsedDocument)
+        else p
+        for p in parsed
     ]

@@ -61,6 +61,8 @@ class PreparedDocument:
     vectors: np.ndarray
     # The sentences' repaired text (``ParsedDocument.embed_texts``), which the tagger reads.
     repaired: list[str]
+    # Their entity labels, when the parse tagged them (``ParsedDocument.labels``).
+    labels: list[frozenset[str]] | None = None
 
 
 @dataclass
@@ -135,10 +137,12 @@ class Ingester:
 
     def _finish(self, parsed: ParsedDocument, vectors: np.ndarray) -> PreparedDocument:
         doc, sentences, repaired = parsed.doc, parsed.sentences, parsed.embed_texts
+        labels = parsed.labels
         drop = foreign_tail(vectors, self.settings.teaser_max_similarity)
         if drop:
             log.info("%s: dropping %d trailing teaser sentences", parsed.source, drop)
             sentences, vectors, repaired = sentences[:-drop], vectors[:-drop], repaired[:-drop]
+            labels = labels[:-drop] if labels is not None else None
         return PreparedDocument(
             source=parsed.source,
             doc_hash=content_hash(parsed.data, self.embedder.name),
@@ -150,6 +154,7 @@ class Ingester:
             site=doc.site,
             vectors=vectors,
             repaired=repaired,
+            labels=labels,
         )
 
     def prepare(self, source: str, data: bytes) -> PreparedDocument:
@@ -176,12 +181,17 @@ class Ingester:
         return out
 
     def _entities(self, group: list[PreparedDocument]) -> list[list[frozenset[str] | None]]:
-        """Each sentence's entity labels, from one tagger call for the whole group (the
-        tagger reads repaired text, as the embedder does: repaired once, by the parse)."""
+        """Each sentence's entity labels: the parse's (a pool's workers tag), else from one
+        tagger call for the rest of the group (the tagger reads repaired text, as the
+        embedder does: repaired once, by the parse)."""
         if self.tagger is None:
             return [[None] * len(p.sentences) for p in group]
-        found = iter(self.tagger.labels([t for p in group for t in p.repaired]))
-        return [[next(found) for _ in p.sentences] for p in group]
+        untagged = [t for p in group if p.labels is None for t in p.repaired]
+        found = iter(self.tagger.labels(untagged) if untagged else [])
+        return [
+            list(p.labels) if p.labels is not None else [next(found) for _ in p.sentences]
+            for p in group
+        ]
 
     def _write(self, group: list[tuple[PreparedDocument, DocumentEntry | None]]) -> list[Outcome]:
         """Write prepared documents to the index in one group (see ``write_documents``)."""
@@ -274,6 +284,7 @@ class Ingester:
             self.settings.suffixes,
             self.settings.max_document_bytes,
             split_cache=self.split_cache,
+            tagger=self.tagger,
         )
         with pool, BackgroundWriter() as writer:
             pending: list[tuple[PreparedDocument, DocumentEntry | None]] = []

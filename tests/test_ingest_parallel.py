@@ -40,7 +40,10 @@ def _rows(
     summary = ingester.ingest_paths(files)
     assert summary.count("failed") == 1 and summary.count("added") == len(files) - 1
     snap = CorpusSnapshot.build(ingester.store, 80.0)
-    return [(s.source, s.number, s.text, s.start, s.end, s.paragraph) for s in snap.sentences]
+    return [
+        (s.source, s.number, s.text, s.start, s.end, s.paragraph, s.entities)
+        for s in snap.sentences
+    ]
 
 
 def test_parsing_in_worker_processes_indexes_the_same_sentences(tmp_path: Path) -> None:
@@ -50,8 +53,9 @@ def test_parsing_in_worker_processes_indexes_the_same_sentences(tmp_path: Path) 
     files = [*files[:2], bad, *files[2:]]  # one bad file among groups of one document
     pooled = _rows(tmp_path / "pooled", 2, files)
     in_place = _rows(tmp_path / "in-place", 1, files)
-    assert pooled == in_place
+    assert pooled == in_place  # the workers' entity labels too
     assert len({r[0] for r in pooled}) == len(files) - 1
+    assert any(r[-1] for r in pooled)  # the tagger ran (the seed articles name people)
 
 
 def test_groups_embedded_during_a_slow_write_are_written_together(
@@ -174,3 +178,21 @@ def test_reindexing_with_the_split_cache_splits_nothing_and_keeps_every_sentence
     assert _rows(tmp_path / "again", 1, files, cache) == first
     monkeypatch.undo()
     assert _rows(tmp_path / "uncached", 1, files) == first
+
+
+def test_worker_processes_tag_the_sentences_they_parse(tmp_path: Path) -> None:
+    """A pooled ingest tags in its parse workers: the main process's tagger (whose copies
+    the workers receive) is asked nothing, and every stored sentence has its labels."""
+    from tests.test_entities import CountingTagger
+
+    settings = make_settings(tmp_path, ingest={"embed_group": 1, "parse_workers": 2})
+    ingester = make_ingester(settings)
+    assert ingester.tagger is not None
+    counting = CountingTagger(ingester.tagger)
+    ingester.tagger = counting
+    files = sorted(CORPUS.glob("*.txt"))
+    assert ingester.ingest_paths(files).count("added") == len(files)
+    assert counting.calls == []
+    labels = CorpusSnapshot.build(ingester.store, 80.0).entity_labels
+    assert labels and all(found is not None for found in labels)
+    assert any(labels)

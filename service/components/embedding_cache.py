@@ -15,6 +15,7 @@ import hashlib
 import sqlite3
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +118,17 @@ class ContentCache:
     def __len__(self) -> int:
         row = self._connection().execute(f"SELECT count(*) FROM {self.table}").fetchone()
         return int(row[0])
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Sent to another process (a parse worker) as its kind and path: that process
+        opens the file once, whatever sends it there and however often."""
+        return (cache_at, (type(self), self.path))
+
+
+@lru_cache(maxsize=8)
+def cache_at(kind: type[ContentCache], path: Path) -> ContentCache:
+    """This process's handle on the ``kind`` table of the cache file at ``path``."""
+    return kind(path)
 
 
 class EmbeddingCache(ContentCache):

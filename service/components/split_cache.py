@@ -16,13 +16,13 @@ and writes the paragraphs it split itself, one transaction per document.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 from pysbd.utils import TextSpan
 
-from service.components.embedding_cache import ContentCache, cache_key
+from service.components.embedding_cache import ContentCache, cache_at, cache_key
 from service.language.sentences import SPLITTER_ID, segment
 
 _OFFSETS = np.dtype("<u4")
@@ -69,7 +69,6 @@ class SplitCache(ContentCache):
         return out
 
 
-@lru_cache(maxsize=4)
 def split_cache_at(path: Path) -> SplitCache:
     """This process's handle on the cache file at ``path``."""
-    return SplitCache(path)
+    return cast(SplitCache, cache_at(SplitCache, path))
