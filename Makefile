@@ -54,11 +54,12 @@ format: install
 	$(BIN)/ruff check --fix service ingest eval tests bench
 
 # make bench: seed-corpus latency and req/s, then the scale mode over SCALE synthetic
-# articles (each size in turn); 100k only when asked: make bench SCALE=100000
+# articles (each size in turn); 100k only when asked: make bench SCALE=100000;
+# DISTINCT=1: no sentence repeats across the synthetic articles (a real archive's cold cost)
 SCALE ?= 1000 10000
 bench: install
 	$(BIN)/python -m bench
-	$(if $(strip $(SCALE)),$(BIN)/python -m bench --scale $(SCALE))
+	$(if $(strip $(SCALE)),$(BIN)/python -m bench --scale $(SCALE) $(if $(strip $(DISTINCT)),--distinct))
 
 # Soak under faults (writer process, Chroma killed/hung, LLM server killed): bench/faults.py.
 # The LLM phase needs the local model (make llm-deps); without it, it is skipped and says so.

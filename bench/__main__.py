@@ -3,6 +3,7 @@
 python -m bench                      # seed corpus: /ask latency in-process and over HTTP,
                                      # req/s at 1/8/32 clients
 python -m bench --scale 1000 10000   # N synthetic articles each (see bench/scale.py)
+python -m bench --scale 10000 --distinct  # ... with no sentence repeated
 
 python -m bench faults               # the soak under faults (bench/faults.py)
 
@@ -93,6 +94,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="passes over the question list")
     parser.add_argument("--requests", type=int, default=320, help="requests per load level")
     parser.add_argument("--scale", type=int, nargs="*", help="synthetic archive sizes")
+    parser.add_argument(
+        "--distinct",
+        action="store_true",
+        help="synthetic sentences numbered so that none repeats (every one embedded)",
+    )
     args = parser.parse_args()
     if args.what == "faults":
         from bench.faults import run
@@ -113,7 +119,7 @@ def main() -> None:
     pages = scale.pages_cold()
     results = []
     for n in args.scale:
-        results.append(scale.run(n, pool, questions, args.requests))
+        results.append(scale.run(n, pool, questions, args.requests, args.distinct))
         print(scale.report(model, pages, results[-1:]).splitlines()[-1], flush=True)
     print(scale.report(model, pages, results))
     record = {"model": model, "pages_cold": pages, "runs": results}

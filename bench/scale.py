@@ -97,11 +97,13 @@ def pages_cold() -> dict[str, Any]:
     return {"pages": len(list(synthetic.PAGES.glob("*.htm*")))} | out
 
 
-def run(n: int, pool: list[str], questions: list[str], requests: int) -> dict[str, Any]:
+def run(
+    n: int, pool: list[str], questions: list[str], requests: int, distinct: bool = False
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix=f"newsqa-scale-{n}-") as tmp:
         root = Path(tmp)
         folder = root / "articles"
-        written = synthetic.write_articles(folder, n, pool)
+        written = synthetic.write_articles(folder, n, pool, distinct=distinct)
         env = {
             **os.environ,
             "NEWSQA_DATA__DIR": str(root / "data"),
@@ -129,6 +131,7 @@ def run(n: int, pool: list[str], questions: list[str], requests: int) -> dict[st
         in_process = _in_process(env, questions)
     return {
         "articles": n,
+        "distinct": distinct,
         "sentences_written": written,
         "ingest_cold": cold,
         "ingest_warm": warm,
@@ -164,7 +167,8 @@ def _in_process(env: dict[str, str], questions: list[str]) -> list[float]:
 def report(model: dict[str, Any], pages: dict[str, Any], results: list[dict[str, Any]]) -> str:
     lines = [
         "Synthetic articles: real sentences from the html-extraction benchmark pages, drawn "
-        "at random, so sentences REPEAT across articles and the embedding cache is exercised.",
+        "at random, so sentences REPEAT across articles and the embedding cache is exercised"
+        " (rows marked 'distinct': each sentence numbered, so none repeats).",
         "Text that does not repeat (a real archive) ingests cold at about the model's rate:",
         f"  model alone ({model['embedder']}): {model['sentences_per_s']} sentences/s on "
         f"{model['sentences']} distinct sentences (load {model['load']})",
@@ -182,8 +186,9 @@ def report(model: dict[str, Any], pages: dict[str, Any], results: list[dict[str,
         ip, hp = r["ask_in_process"], r["ask_http"]
         rps = "/".join(str(t["req_per_s"]) for t in r["throughput"])
         errors = sum(t["errors"] for t in r["throughput"])
+        kind = " distinct" if r.get("distinct") else ""
         lines.append(
-            f"| {r['articles']} | {c['sentences']} | {c['sentences_per_s']} "
+            f"| {r['articles']}{kind} | {c['sentences']} | {c['sentences_per_s']} "
             f"({c['embedded']}/{c['from_cache']}) | {w['sentences_per_s']} | "
             f"{s['chroma_mb']} + {s['cache_mb']} | {r['ready_s']}/{r['restart_ready_s']} | "
             f"{r['rss_mb']:.0f} | "

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from bench import synthetic
+from ingest.loaders import read_document
+from ingest.sentences import split_sentences
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,6 +24,21 @@ def test_synthetic_articles_repeat_real_sentences(tmp_path: Path) -> None:
     assert len(texts) == 50 and written > 50 * 9
     used = [s for s in pool if any(s in t for t in texts)]
     assert len(used) < written  # fewer distinct sentences than sentences written: repeats
+
+
+def test_distinct_synthetic_articles_repeat_no_sentence(tmp_path: Path) -> None:
+    """Split as the ingester splits them, the numbered articles' sentences differ: every
+    one carrying a number is unique, and nearly all carry one (the splitter, reading pool
+    sentences side by side, sometimes joins two or cuts a fragment such as "25." off)."""
+    pool = synthetic.sentence_pool()
+    written = synthetic.write_articles(tmp_path, 50, pool, distinct=True)
+    found = []
+    for page in sorted(tmp_path.glob("*.txt")):
+        text, doc = read_document(page.name, page.read_bytes())
+        found += [s.text for s in split_sentences(text, doc.prose)]
+    numbered = [s for s in found if "(report " in s]
+    assert len(set(numbered)) == len(numbered) >= 0.95 * len(found)
+    assert len(set(found)) >= 0.99 * len(found) and written > 50 * 9
 
 
 @pytest.mark.slow
