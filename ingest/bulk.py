@@ -65,12 +65,11 @@ class ParsePool:
     The pool starts only when there is a second batch: one group of documents (the usual
     re-ingest of a few changed files, a test) is parsed in place, with no process start.
     Workers come from a fork server that has imported the parser once, so neither the
-    model nor Chroma's threads are forked with them. With a ``tagger``, the workers tag
-    the sentences they parse (each loads the tagger's model once, and a cached tagger's
-    cache file is opened once per worker), so that named-entity tagging, ~1.5 ms a
-    sentence with spaCy's small English pipeline, runs on the cores the model leaves
-    free rather than on the main process's writer thread; batches parsed in place are
-    not tagged (the writer tags them, as a single document is).
+    model nor Chroma's threads are forked with them. With a ``tagger``, each batch's
+    sentences are tagged where it is parsed (a worker loads the tagger's model once, and
+    a cached tagger's cache file is opened once per worker), so that named-entity
+    tagging, ~1.5 ms a sentence with spaCy's small English pipeline, runs on the cores
+    the model leaves free rather than on the main process's writer thread.
     """
 
     def __init__(
@@ -91,7 +90,9 @@ class ParsePool:
         self._pool: ProcessPoolExecutor | None = None
 
     def _parse_here(self, batch: Batch) -> tuple[Batch, Parsed]:
-        return batch, parse_batch(batch, self.suffixes, self.max_bytes, self.split_cache)
+        return batch, parse_batch(
+            batch, self.suffixes, self.max_bytes, self.split_cache, self.tagger
+        )
 
     def map(self, batches: Iterable[Batch]) -> Iterator[tuple[Batch, Parsed]]:
         """(batch, its parse) for each batch, in the order given."""

@@ -16,7 +16,7 @@ from ingest.cleaning import CleanDocument
 from ingest.loaders import DocumentError, read_document, validate_source_name
 from ingest.sentences import Sentence, split_sentences
 from service.components.split_cache import split_cache_at
-from service.language.entities import EntityTagger
+from service.language.entities import EntityTagger, tag_documents
 from service.language.text import repair_text
 
 
@@ -72,11 +72,6 @@ def parse_batch(
     ]
     if tagger is None:
         return parsed
-    texts = [t for p in parsed if isinstance(p, ParsedDocument) for t in p.embed_texts]
-    found = iter(tagger.labels(texts) if texts else [])
-    return [
-        replace(p, labels=[next(found) for _ in p.sentences])
-        if isinstance(p, ParsedDocument)
-        else p
-        for p in parsed
-    ]
+    good = [p for p in parsed if isinstance(p, ParsedDocument)]
+    tagged = iter(tag_documents(tagger, [p.embed_texts for p in good]))
+    return [replace(p, labels=next(tagged)) if isinstance(p, ParsedDocument) else p for p in parsed]

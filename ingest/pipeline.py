@@ -25,7 +25,7 @@ from ingest.sentences import Sentence
 from ingest.teasers import foreign_tail
 from service.components.embeddings import Embedder
 from service.index.store import DocumentEntry, DocumentWrite, IndexStore, StoredSentence
-from service.language.entities import EntityTagger
+from service.language.entities import EntityTagger, tag_documents
 from service.settings import IngestSettings
 
 log = logging.getLogger(__name__)
@@ -181,17 +181,13 @@ class Ingester:
         return out
 
     def _entities(self, group: list[PreparedDocument]) -> list[list[frozenset[str] | None]]:
-        """Each sentence's entity labels: the parse's (a pool's workers tag), else from one
-        tagger call for the rest of the group (the tagger reads repaired text, as the
-        embedder does: repaired once, by the parse)."""
+        """Each sentence's entity labels: the parse's (a bulk ingest tags as it parses),
+        else from one tagger call for the rest of the group (the tagger reads repaired
+        text, as the embedder does: repaired once, by the parse)."""
         if self.tagger is None:
             return [[None] * len(p.sentences) for p in group]
-        untagged = [t for p in group if p.labels is None for t in p.repaired]
-        found = iter(self.tagger.labels(untagged) if untagged else [])
-        return [
-            list(p.labels) if p.labels is not None else [next(found) for _ in p.sentences]
-            for p in group
-        ]
+        tagged = iter(tag_documents(self.tagger, [p.repaired for p in group if p.labels is None]))
+        return [list(p.labels if p.labels is not None else next(tagged)) for p in group]
 
     def _write(self, group: list[tuple[PreparedDocument, DocumentEntry | None]]) -> list[Outcome]:
         """Write prepared documents to the index in one group (see ``write_documents``)."""

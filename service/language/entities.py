@@ -37,6 +37,14 @@ class EntityTagger(Protocol):
         ...
 
 
+def tag_documents(tagger: EntityTagger, texts: list[list[str]]) -> list[list[frozenset[str]]]:
+    """Each document's sentences' labels (``texts``: one list per document), from one
+    ``labels`` call for them all, so the tagger batches across documents."""
+    flat = [t for doc in texts for t in doc]
+    found = iter(tagger.labels(flat) if flat else [])
+    return [[next(found) for _ in doc] for doc in texts]
+
+
 @lru_cache(maxsize=1)
 def _load_pipeline() -> Any:
     """The spaCy pipeline with its NER component only, once per process. Imported and
