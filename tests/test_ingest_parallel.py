@@ -196,3 +196,30 @@ def test_worker_processes_tag_the_sentences_they_parse(tmp_path: Path) -> None:
     labels = CorpusSnapshot.build(ingester.store, 80.0).entity_labels
     assert labels and all(found is not None for found in labels)
     assert any(labels)
+
+
+def test_each_batch_is_shared_among_the_workers_and_comes_back_in_order() -> None:
+    """A batch goes to the pool as one task per worker (so the first batch, which the
+    model waits for, is parsed by every worker at once), and its documents come back
+    whole and in the batch's order."""
+    from ingest.bulk import ParsePool
+    from ingest.parse import ParsedDocument
+
+    files = sorted(CORPUS.glob("*.txt"))
+    docs = [(f"{i}-{f.name}", f.read_bytes()) for i in range(3) for f in files]
+    batches = [docs[:5], docs[5:12], docs[12:]]
+    settings = make_settings(Path("/nonexistent"))
+    suffixes, max_bytes = settings.ingest.suffixes, settings.ingest.max_document_bytes
+
+    pool = ParsePool(2, suffixes, max_bytes)
+    assert [len(part) for part in pool._parts(docs[:5])] == [3, 2]
+    assert [len(part) for part in pool._parts(docs[:1])] == [1]
+    with pool:
+        out = list(pool.map(batches))
+    assert pool._pool is None  # closed
+    assert [batch for batch, _ in out] == batches
+    for batch, parsed in out:
+        assert all(isinstance(p, ParsedDocument) for p in parsed)
+        assert [p.source for p in parsed if isinstance(p, ParsedDocument)] == [
+            name for name, _ in batch
+        ]
