@@ -167,14 +167,15 @@ class EmbeddingSettings(BaseModel):
         "490 ms with 2, beside a running LLM server).",
     )
     ingest_threads: int = Field(
-        1,
+        0,
         ge=0,
         le=64,
-        description="CPU threads the ingester's model embeds with (0: all cores). One: "
-        "during a folder ingest the other core parses (`ingest.parse_workers`), tags and "
-        "writes to Chroma, and a model thread that must wait for a busy core stalls every "
-        "operation (1k synthetic articles cold: 148 s and 103 CPU-s with all cores, 94 s "
-        "and 96 CPU-s with one, at batch 32, load ~5).",
+        description="CPU threads the ingester's model embeds with (0: all cores). All: "
+        "parsing and entity tagging run in the parse workers (`ingest.parse_workers`), and "
+        "a model thread that waits for a busy core sleeps rather than spins, so the model "
+        "takes what the workers leave (cold, one thread against two: 82 benchmark pages "
+        "29.2 s against 22.1 s, 1k synthetic articles that do not repeat 108.8 s against "
+        "95.8 s; beside three busy processes, 73-74 s against 68-76 s).",
     )
     cache: bool = Field(
         True,

@@ -133,8 +133,8 @@ class OnnxEmbedder:
     """Sentence vectors from an ONNX export: tokenise, run, mean-pool, normalise.
 
     ``threads`` is the session's intra-op pool: one per worker process for queries (a
-    question is one short row; more threads only spin), and one by default for a folder
-    ingest too, whose other stages keep the second core busy (``embedding.ingest_threads``).
+    question is one short row; more threads only spin), and every core by default for a
+    folder ingest, beside its parse workers (``embedding.ingest_threads``).
     """
 
     def __init__(
