@@ -97,7 +97,7 @@ def main() -> None:
     parser.add_argument(
         "--distinct",
         action="store_true",
-        help="synthetic sentences numbered so that none repeats (every one embedded)",
+        help="each synthetic sentence marked so that none repeats (every one embedded)",
     )
     args = parser.parse_args()
     if args.what == "faults":

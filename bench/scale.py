@@ -168,7 +168,7 @@ def report(model: dict[str, Any], pages: dict[str, Any], results: list[dict[str,
     lines = [
         "Synthetic articles: real sentences from the html-extraction benchmark pages, drawn "
         "at random, so sentences REPEAT across articles and the embedding cache is exercised"
-        " (rows marked 'distinct': each sentence numbered, so none repeats).",
+        " (rows marked 'distinct': each sentence carries a mark of its own, so none repeats).",
         "Text that does not repeat (a real archive) ingests cold at about the model's rate:",
         f"  model alone ({model['embedder']}): {model['sentences_per_s']} sentences/s on "
         f"{model['sentences']} distinct sentences (load {model['load']})",

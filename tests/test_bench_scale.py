@@ -12,6 +12,7 @@ import pytest
 from bench import synthetic
 from ingest.loaders import read_document
 from ingest.sentences import split_sentences
+from service.language.text import words
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,18 +28,31 @@ def test_synthetic_articles_repeat_real_sentences(tmp_path: Path) -> None:
 
 
 def test_distinct_synthetic_articles_repeat_no_sentence(tmp_path: Path) -> None:
-    """Split as the ingester splits them, the numbered articles' sentences differ: every
-    one carrying a number is unique, and nearly all carry one (the splitter, reading pool
-    sentences side by side, sometimes joins two or cuts a fragment such as "25." off)."""
+    """Split as the ingester splits them, the marked articles' sentences differ: nearly all
+    end in a mark (two mark words) and are no pool sentence, and they do not repeat (the
+    splitter, reading pool sentences side by side, sometimes joins two or cuts a fragment
+    such as "25." off). Two serials never share a mark."""
     pool = synthetic.sentence_pool()
     written = synthetic.write_articles(tmp_path, 50, pool, distinct=True)
     found = []
     for page in sorted(tmp_path.glob("*.txt")):
         text, doc = read_document(page.name, page.read_bytes())
         found += [s.text for s in split_sentences(text, doc.prose)]
-    numbered = [s for s in found if "(report " in s]
-    assert len(set(numbered)) == len(numbered) >= 0.95 * len(found)
+    vocabulary = synthetic._mark_words(pool)
+    marks = set(vocabulary)
+    marked = [s for s in found if s not in set(pool) and set(words(s)[-2:]) <= marks]
+    assert len(set(marked)) == len(marked) >= 0.95 * len(found)
     assert len(set(found)) >= 0.99 * len(found) and written > 50 * 9
+
+    sentence = "The harbour reopened on Monday."
+    assert synthetic._marked(sentence, 0, vocabulary) == (
+        f"The harbour reopened on Monday {vocabulary[0]} {vocabulary[0]}."
+    )
+    size = len(vocabulary)
+    serials = [1, size - 1, size, size + 1, 2 * size, size * size - 1]
+    assert len({synthetic._marked(sentence, n, vocabulary) for n in serials}) == len(serials)
+    with pytest.raises(ValueError):
+        synthetic._marked(sentence, size * size, vocabulary)
 
 
 @pytest.mark.slow
