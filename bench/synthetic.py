@@ -72,9 +72,8 @@ def write_articles(
 def _mark_words(pool: list[str]) -> list[str]:
     """The pool's lower-case ASCII content words of 4-10 letters, sorted: thousands, so that two
     of them name every sentence of a 100k-article archive (~2M) apart."""
-    found = {w for s in pool for w in words(s) if w.isascii() and w.isalpha() and w.islower()}
-    found = {w for w in found if 4 <= len(w) <= 10}
-    return sorted(found - STOPWORDS)
+    found = {w for s in pool for w in words(s) if 4 <= len(w) <= 10 and w.isascii()}
+    return sorted(w for w in found - STOPWORDS if w.isalpha() and w.islower())
 
 
 def _marked(sentence: str, serial: int, vocabulary: list[str]) -> str:

@@ -15,6 +15,7 @@ articles: 75 s splitting, 160 s embedding, 80 s writing, in sequence). Here:
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 from collections import deque
@@ -82,17 +83,20 @@ class ParsePool:
         tagger: EntityTagger | None = None,
     ):
         self.workers = workers
-        self.suffixes = suffixes
-        self.max_bytes = max_bytes
-        self.split_cache = split_cache
         self.tagger = tagger
         self.ahead = max(ahead, workers)
         self._pool: ProcessPoolExecutor | None = None
+        # One parse call, here or in a worker (a partial of a module function pickles).
+        self._parse = functools.partial(
+            parse_batch,
+            suffixes=suffixes,
+            max_bytes=max_bytes,
+            split_cache=split_cache,
+            tagger=tagger,
+        )
 
     def _parse_here(self, batch: Batch) -> tuple[Batch, Parsed]:
-        return batch, parse_batch(
-            batch, self.suffixes, self.max_bytes, self.split_cache, self.tagger
-        )
+        return batch, self._parse(batch)
 
     def map(self, batches: Iterable[Batch]) -> Iterator[tuple[Batch, Parsed]]:
         """(batch, its parse) for each batch, in the order given."""
@@ -106,13 +110,11 @@ class ParsePool:
         )
         pending: deque[tuple[Batch, list[Future[Parsed]]]] = deque()
         for batch in chain(head, it):
-            pending.append((batch, [self._submit(pool, part) for part in self._parts(batch)]))
+            pending.append((batch, [pool.submit(self._parse, part) for part in self._parts(batch)]))
             if len(pending) > self.ahead:
-                done, tasks = pending.popleft()
-                yield done, [p for task in tasks for p in task.result()]
+                yield _joined(pending.popleft())
         while pending:
-            done, tasks = pending.popleft()
-            yield done, [p for task in tasks for p in task.result()]
+            yield _joined(pending.popleft())
 
     def _parts(self, batch: Batch) -> list[Batch]:
         """A batch cut into one task per worker: every worker parses a share of each batch,
@@ -121,11 +123,6 @@ class ParsePool:
         started after 8.3 s with whole batches as tasks, 6.8 s with halves)."""
         size = -(-len(batch) // self.workers)
         return [batch[lo : lo + size] for lo in range(0, len(batch), size)]
-
-    def _submit(self, pool: ProcessPoolExecutor, part: Batch) -> Future[Parsed]:
-        return pool.submit(
-            parse_batch, part, self.suffixes, self.max_bytes, self.split_cache, self.tagger
-        )
 
     def close(self) -> None:
         if self._pool is not None:
@@ -137,6 +134,12 @@ class ParsePool:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _joined(pending: tuple[Batch, list[Future[Parsed]]]) -> tuple[Batch, Parsed]:
+    """A batch and its parts' parses, put back together in the batch's order."""
+    batch, tasks = pending
+    return batch, [p for task in tasks for p in task.result()]
 
 
 class BackgroundWriter:
