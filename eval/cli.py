@@ -305,6 +305,11 @@ def _fit_scorer(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["train-reader"]:  # its flags are its TrainConfig's fields
+        from eval.train_reader import main as train_reader
+
+        return train_reader(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m eval", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -405,6 +410,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     fit.add_argument("--recompute", action="store_true", help="rebuild the cached feature rows")
     fit.add_argument("--out", default=str(WEIGHTS_FILE), help="weights file to write")
     fit.set_defaults(func=_fit_scorer)
+    sub.add_parser(
+        "train-reader", help="train the sentence reader on SQuAD part C (eval/train_reader.py)"
+    )
 
     args = parser.parse_args(argv)
     return int(args.func(args))

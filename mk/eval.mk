@@ -18,3 +18,10 @@ eval-home: install
 
 fit-scorer: install
 	$(BIN)/python -m eval fit-scorer $(FIT_ARGS)
+
+# make train-reader: fine-tune the sentence reader (a MiniLM cross-encoder) on SQuAD 2.0
+# dev part C, export int8 ONNX and its manifest to models/reader (eval/train_reader.py);
+# READER_ARGS="--max-minutes 20 --epochs 1" and the like pass through.
+.PHONY: train-reader
+train-reader: install
+	$(BIN)/python -m eval train-reader $(READER_ARGS)

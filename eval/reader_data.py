@@ -1,0 +1,121 @@
+"""Training and measuring pairs for the sentence reader, built from SQuAD 2.0 JSON.
+
+A pair is (question, candidate sentence in its context). The candidate text is the sentence
+itself, then its article's title and its neighbouring sentences after a ``|``, so that a
+tokenizer truncating the second segment from its end cuts context before the sentence.
+Sentences are cut by the service's own splitter (``service.language.sentences.segment``),
+so the reader is trained on the units it will be asked to score.
+
+A sentence is a positive when it overlaps a gold answer span of an answerable question;
+every other sentence of the paragraph is a negative, and so is every sentence of an
+unanswerable question's paragraph (SQuAD 2.0 writes those questions against the paragraph
+to look answerable: they are the hard negatives the answerability score needs).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from service.language.sentences import segment
+
+
+@dataclass(frozen=True)
+class Question:
+    qid: str
+    question: str
+    article: str
+    candidates: list[str]  # the paragraph's sentences, in context form
+    positives: frozenset[int]  # indices into ``candidates``; empty: unanswerable
+
+
+def candidate_text(title: str, sentences: Sequence[str], i: int) -> str:
+    """Sentence ``i`` followed by the title and its neighbours (the reader's input form)."""
+    before = sentences[i - 1] if i > 0 else ""
+    after = sentences[i + 1] if i + 1 < len(sentences) else ""
+    context = " ".join(part for part in (before, after) if part)
+    return f"{sentences[i]} | {title}: {context}".strip()
+
+
+def _sentences(context: str) -> list[tuple[int, int, str]]:
+    out = []
+    for span in segment(context):
+        text = span.sent.strip()
+        if text:
+            out.append((span.start, span.start + len(span.sent), text))
+    return out
+
+
+def load_questions(path: Path) -> list[Question]:
+    """Every question of a SQuAD 2.0 file with its paragraph's candidate sentences."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    questions: list[Question] = []
+    for art in data["data"]:
+        title = art["title"].replace("_", " ")
+        for para in art["paragraphs"]:
+            spans = _sentences(para["context"])
+            texts = [t for _, _, t in spans]
+            candidates = [candidate_text(title, texts, i) for i in range(len(texts))]
+            for qa in para["qas"]:
+                positives: set[int] = set()
+                if not qa.get("is_impossible"):
+                    for ans in qa["answers"]:
+                        begin = int(ans["answer_start"])
+                        end = begin + len(ans["text"])
+                        positives |= {
+                            i for i, (s, e, _) in enumerate(spans) if s < end and begin < e
+                        }
+                    if not positives:
+                        continue  # an answer the splitter cannot place: nothing to learn
+                questions.append(
+                    Question(
+                        qid=qa["id"],
+                        question=qa["question"],
+                        article=title,
+                        candidates=candidates,
+                        positives=frozenset(positives),
+                    )
+                )
+    return questions
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _overlap(question: str, text: str) -> int:
+    q = {w for w in _WORD.findall(question.lower()) if len(w) > 3}
+    return len(q & set(_WORD.findall(text.lower())))
+
+
+def training_pairs(
+    questions: Sequence[Question], negatives: int, seed: int
+) -> list[tuple[str, str, float]]:
+    """Per question: its first answering sentence, and ``negatives`` other sentences, the
+    half with the most question words first (hard negatives), the rest drawn at random."""
+    rng = random.Random(seed)
+    pairs: list[tuple[str, str, float]] = []
+    for q in questions:
+        pos = sorted(q.positives)
+        if pos:
+            pairs.append((q.question, q.candidates[pos[0]], 1.0))
+        others = [i for i in range(len(q.candidates)) if i not in q.positives]
+        want = negatives + (0 if pos else 1)
+        hard = sorted(others, key=lambda i: -_overlap(q.question, q.candidates[i]))
+        chosen = hard[: (want + 1) // 2]
+        rest = [i for i in others if i not in chosen]
+        chosen += rng.sample(rest, min(len(rest), want - len(chosen)))
+        pairs += [(q.question, q.candidates[i], 0.0) for i in chosen]
+    return pairs
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,105 @@
+"""The reader's training code, kept honest: its data, and a tiny real training run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from eval.reader_data import candidate_text, file_sha256, load_questions, training_pairs
+from eval.train_reader import MEASURE_FILE, TRAIN_FILE, TrainConfig, score_pairs, train
+
+
+def _squad(tmp_path: Path) -> Path:
+    context = (
+        "The bridge opened in 1932. It was built by Dorman Long. "
+        "Some 500 residents filed complaints about the noise."
+    )
+    data = {
+        "data": [
+            {
+                "title": "Harbour_Bridge",
+                "paragraphs": [
+                    {
+                        "context": context,
+                        "qas": [
+                            {
+                                "id": "q1",
+                                "question": "How many residents filed complaints?",
+                                "is_impossible": False,
+                                "answers": [{"text": "500", "answer_start": context.index("500")}],
+                            },
+                            {
+                                "id": "q2",
+                                "question": "Who painted the bridge in 1990?",
+                                "is_impossible": True,
+                                "answers": [],
+                            },
+                        ],
+                    }
+                ],
+            }
+        ]
+    }
+    path = tmp_path / "squad.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_questions_label_the_sentence_holding_the_answer_and_none_when_unanswerable(tmp_path):
+    answerable, impossible = load_questions(_squad(tmp_path))
+    assert len(answerable.candidates) == 3
+    assert answerable.positives == frozenset({2})
+    assert answerable.candidates[2].startswith("Some 500 residents filed complaints")
+    assert "Harbour Bridge" in answerable.candidates[2]  # the title, underscores as spaces
+    assert impossible.positives == frozenset()
+
+
+def test_candidate_text_puts_the_sentence_first_then_title_and_neighbours():
+    text = candidate_text("T", ["A.", "B.", "C."], 1)
+    assert text == "B. | T: A. C."
+    assert candidate_text("T", ["A."], 0) == "A. | T:"
+
+
+def test_training_pairs_take_one_positive_and_hard_negatives_first(tmp_path):
+    questions = load_questions(_squad(tmp_path))
+    pairs = training_pairs(questions, negatives=1, seed=0)
+    answerable = [p for p in pairs if p[0].startswith("How many")]
+    assert [label for _, _, label in answerable] == [1.0, 0.0]
+    impossible = [p for p in pairs if p[0].startswith("Who painted")]
+    assert len(impossible) == 2 and all(label == 0.0 for _, _, label in impossible)
+    # "bridge" is the question's one long word in the first sentence: the hard negative
+    assert impossible[0][1].startswith("The bridge opened")
+
+
+@pytest.mark.slow
+def test_a_tiny_training_run_learns_exports_onnx_and_writes_a_true_manifest(tmp_path):
+    cfg = TrainConfig(
+        out=tmp_path / "reader",
+        epochs=3,
+        lr=1e-4,
+        batch_size=8,
+        limit_questions=8,
+        measure_questions=20,
+    )
+    manifest = train(cfg)
+    out = tmp_path / "reader"
+    assert manifest["sha256"] == {
+        "reader.onnx": file_sha256(out / "reader.onnx"),
+        "tokenizer.json": file_sha256(out / "tokenizer.json"),
+    }
+    assert manifest["training_data"]["sha256"] == file_sha256(TRAIN_FILE)  # type: ignore[index]
+    assert manifest["never_trained_on"] == [MEASURE_FILE.name]
+    assert json.loads((out / "manifest.json").read_text()) == manifest
+    assert len(cfg.loss_per_epoch) == 3 and all(np.isfinite(cfg.loss_per_epoch))
+    assert cfg.loss_per_epoch[-1] < cfg.loss_per_epoch[0]
+    # The exported int8 model ranks its own training positives above its negatives.
+    pairs = training_pairs(load_questions(TRAIN_FILE)[:8], cfg.negatives, cfg.seed)
+    logits = score_pairs(out / "reader.onnx", out / "tokenizer.json", [p[:2] for p in pairs], 128)
+    labels = np.array([p[2] for p in pairs])
+    assert logits[labels == 1].mean() > logits[labels == 0].mean()
+    metrics = manifest["metrics"]
+    assert metrics["questions"] == 20  # type: ignore[index]
+    assert 0.0 <= metrics["answerability_auc"] <= 1.0  # type: ignore[index]
