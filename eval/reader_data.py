@@ -14,7 +14,6 @@ to look answerable: they are the hard negatives the answerability score needs).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 import re
@@ -111,11 +110,3 @@ def training_pairs(
         chosen += rng.sample(rest, min(len(rest), want - len(chosen)))
         pairs += [(q.question, q.candidates[i], 0.0) for i in chosen]
     return pairs
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

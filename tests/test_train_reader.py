@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from eval.reader_data import candidate_text, file_sha256, load_questions, training_pairs
-from eval.train_reader import MEASURE_FILE, TRAIN_FILE, TrainConfig, score_pairs, train
+from eval.reader_data import candidate_text, load_questions, training_pairs
+from eval.train_reader import MEASURE_FILE, TRAIN_FILE, TrainConfig, train
+from service.components.reader import OnnxReader, ReaderFileError, file_sha256
 
 
 def _squad(tmp_path: Path) -> Path:
@@ -97,9 +98,21 @@ def test_a_tiny_training_run_learns_exports_onnx_and_writes_a_true_manifest(tmp_
     assert cfg.loss_per_epoch[-1] < cfg.loss_per_epoch[0]
     # The exported int8 model ranks its own training positives above its negatives.
     pairs = training_pairs(load_questions(TRAIN_FILE)[:8], cfg.negatives, cfg.seed)
-    logits = score_pairs(out / "reader.onnx", out / "tokenizer.json", [p[:2] for p in pairs], 128)
+    logits = OnnxReader(out).logits([p[:2] for p in pairs])
     labels = np.array([p[2] for p in pairs])
     assert logits[labels == 1].mean() > logits[labels == 0].mean()
     metrics = manifest["metrics"]
     assert metrics["questions"] == 20  # type: ignore[index]
     assert 0.0 <= metrics["answerability_auc"] <= 1.0  # type: ignore[index]
+    # A file that no longer matches its manifest is a clear error, not a silent fall-back.
+    (out / "tokenizer.json").write_text("{}")
+    with pytest.raises(ReaderFileError, match=r"tokenizer\.json does not match"):
+        OnnxReader(out)
+    (out / "reader.onnx").unlink()
+    with pytest.raises(ReaderFileError, match=r"reader\.onnx is missing"):
+        OnnxReader(out)
+
+
+def test_a_folder_without_a_manifest_says_how_to_make_one(tmp_path):
+    with pytest.raises(ReaderFileError, match="make train-reader"):
+        OnnxReader(tmp_path)

@@ -1,0 +1,84 @@
+"""The sentence reader at run time: a trained cross-encoder, run with ONNX Runtime.
+
+The model folder (``models/reader``, written by ``python -m eval train-reader``) holds
+``reader.onnx``, ``tokenizer.json`` and ``manifest.json``. Loading checks every file the
+manifest names against its sha256, so a missing or swapped file is a clear error at start-up
+(:class:`ReaderFileError`), never a silent fall-back. :meth:`OnnxReader.logits` scores
+(question, candidate) pairs in batches; the candidate text is built by the trainer's
+``candidate_text`` form (sentence, then title and neighbours).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+_BATCH = 64
+
+
+class ReaderFileError(RuntimeError):
+    """The reader's folder is missing a file, or a file does not match its manifest."""
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_manifest(folder: Path) -> dict[str, object]:
+    """The manifest, after checking each file it names against its sha256."""
+    path = folder / "manifest.json"
+    if not path.is_file():
+        raise ReaderFileError(f"no reader manifest at {path} (train one: make train-reader)")
+    manifest: dict[str, object] = json.loads(path.read_text(encoding="utf-8"))
+    hashes = manifest.get("sha256")
+    if not isinstance(hashes, dict) or "reader.onnx" not in hashes:
+        raise ReaderFileError(f"{path} names no reader.onnx sha256")
+    for name, want in hashes.items():
+        file = folder / name
+        if not file.is_file():
+            raise ReaderFileError(f"reader file {file} is missing")
+        if file_sha256(file) != want:
+            raise ReaderFileError(f"reader file {file} does not match its manifest's sha256")
+    return manifest
+
+
+class OnnxReader:
+    """Logits of (question, candidate) pairs; sigmoid(logit) = P(candidate answers)."""
+
+    def __init__(self, folder: Path, threads: int = 1) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self.manifest = read_manifest(folder)
+        max_tokens = self.manifest.get("max_tokens", 128)
+        self._tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self._tok.enable_truncation(
+            max_length=int(max_tokens) if isinstance(max_tokens, int) else 128,
+            strategy="only_second",
+        )
+        self._tok.enable_padding()
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        self._session = ort.InferenceSession(
+            str(folder / "reader.onnx"), options, providers=["CPUExecutionProvider"]
+        )
+
+    def logits(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+        out: list[np.ndarray] = []
+        for i in range(0, len(pairs), _BATCH):
+            enc = self._tok.encode_batch(list(pairs[i : i + _BATCH]))
+            feed = {
+                "input_ids": np.array([e.ids for e in enc], dtype=np.int64),
+                "attention_mask": np.array([e.attention_mask for e in enc], dtype=np.int64),
+                "token_type_ids": np.array([e.type_ids for e in enc], dtype=np.int64),
+            }
+            out.append(self._session.run(None, feed)[0].reshape(-1))
+        return np.concatenate(out) if out else np.zeros(0, dtype=np.float32)
