@@ -36,6 +36,7 @@ from tqdm import tqdm
 
 from eval.cases import BENCHMARKS_DIR
 from eval.reader_data import Question, load_questions, training_pairs
+from service.components.onnx_embedder import INPUTS, quantise_int8
 from service.components.reader import OnnxReader, file_sha256
 
 TRAIN_FILE = BENCHMARKS_DIR / "squad2-dev-part-c.json"
@@ -168,7 +169,7 @@ def _export(cfg, model, tokenizer, base, minutes, out_of_time, flags) -> dict[st
     work.mkdir(parents=True, exist_ok=True)
     fp32 = work / "reader-fp32.onnx"
     sample = _encode(tokenizer, [("a question?", "a sentence.", 0.0)], cfg.max_tokens)
-    names = ["input_ids", "attention_mask", "token_type_ids"]
+    names = list(INPUTS)
     dynamic = {n: {0: "batch", 1: "tokens"} for n in names}
     torch.onnx.export(
         model,
@@ -182,9 +183,7 @@ def _export(cfg, model, tokenizer, base, minutes, out_of_time, flags) -> dict[st
     )
     target = cfg.out / "reader.onnx"
     if cfg.int8:
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-
-        quantize_dynamic(str(fp32), str(target), weight_type=QuantType.QInt8, per_channel=True)
+        quantise_int8(fp32, target)
     else:
         shutil.copyfile(fp32, target)
     tokenizer.backend_tokenizer.save(str(cfg.out / "tokenizer.json"))

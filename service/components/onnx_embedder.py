@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 Precision = Literal["fp32", "int8"]
 # Bump when the export recipe changes, so that cached exports are made anew.
 _EXPORT_VERSION = "1"
-_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
 def _model_key(model_dir: Path) -> str:
@@ -88,9 +88,9 @@ def export_fp32(model_dir: Path, target: Path) -> None:
                 model,
                 (sample, sample, torch.zeros_like(sample)),
                 str(tmp),
-                input_names=list(_INPUTS),
+                input_names=list(INPUTS),
                 output_names=["token_embeddings"],
-                dynamic_axes={n: {0: "batch", 1: "tokens"} for n in _INPUTS}
+                dynamic_axes={n: {0: "batch", 1: "tokens"} for n in INPUTS}
                 | {"token_embeddings": {0: "batch", 1: "tokens"}},
                 opset_version=17,
                 dynamo=False,  # the dynamo exporter needs onnxscript; this one does not
@@ -200,9 +200,13 @@ class OnnxEmbedder:
 
 
 def _session(model_dir: Path, cache_dir: Path, precision: Precision, threads: int) -> Any:
+    return cpu_session(ensure_exported(model_dir, cache_dir, precision), threads)
+
+
+def cpu_session(path: Path, threads: int) -> Any:
+    """An ONNX Runtime CPU session with this project's options (the embedder's, the reader's)."""
     import onnxruntime as ort
 
-    path = ensure_exported(model_dir, cache_dir, precision)
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1

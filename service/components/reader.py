@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from service.components.onnx_embedder import INPUTS, cpu_session
+
 _BATCH = 64
 
 
@@ -54,7 +56,6 @@ class OnnxReader:
     """Logits of (question, candidate) pairs; sigmoid(logit) = P(candidate answers)."""
 
     def __init__(self, folder: Path, threads: int = 1) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         self.manifest = read_manifest(folder)
@@ -65,20 +66,17 @@ class OnnxReader:
             strategy="only_second",
         )
         self._tok.enable_padding()
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        self._session = ort.InferenceSession(
-            str(folder / "reader.onnx"), options, providers=["CPUExecutionProvider"]
-        )
+        self._session = cpu_session(folder / "reader.onnx", threads)
 
     def logits(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
         out: list[np.ndarray] = []
         for i in range(0, len(pairs), _BATCH):
             enc = self._tok.encode_batch(list(pairs[i : i + _BATCH]))
-            feed = {
-                "input_ids": np.array([e.ids for e in enc], dtype=np.int64),
-                "attention_mask": np.array([e.attention_mask for e in enc], dtype=np.int64),
-                "token_type_ids": np.array([e.type_ids for e in enc], dtype=np.int64),
-            }
+            columns = (
+                [e.ids for e in enc],
+                [e.attention_mask for e in enc],
+                [e.type_ids for e in enc],
+            )
+            feed = {n: np.array(c, dtype=np.int64) for n, c in zip(INPUTS, columns, strict=True)}
             out.append(self._session.run(None, feed)[0].reshape(-1))
         return np.concatenate(out) if out else np.zeros(0, dtype=np.float32)
