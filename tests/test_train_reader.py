@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from eval.reader_data import candidate_text, load_questions, training_pairs
+from eval.reader_data import load_questions, training_pairs
 from eval.train_reader import MEASURE_FILE, TRAIN_FILE, TrainConfig, train
 from service.components.reader import OnnxReader, ReaderFileError, file_sha256
 
@@ -54,14 +54,8 @@ def test_questions_label_the_sentence_holding_the_answer_and_none_when_unanswera
     assert len(answerable.candidates) == 3
     assert answerable.positives == frozenset({2})
     assert answerable.candidates[2].startswith("Some 500 residents filed complaints")
-    assert "Harbour Bridge" in answerable.candidates[2]  # the title, underscores as spaces
+    assert answerable.article == "Harbour Bridge"  # the title, underscores as spaces
     assert impossible.positives == frozenset()
-
-
-def test_candidate_text_puts_the_sentence_first_then_title_and_neighbours():
-    text = candidate_text("T", ["A.", "B.", "C."], 1)
-    assert text == "B. | T: A. C."
-    assert candidate_text("T", ["A."], 0) == "A. | T:"
 
 
 def test_training_pairs_take_one_positive_and_hard_negatives_first(tmp_path):

@@ -4,8 +4,8 @@ The model folder (``models/reader``, written by ``python -m eval train-reader``)
 ``reader.onnx``, ``tokenizer.json`` and ``manifest.json``. Loading checks every file the
 manifest names against its sha256, so a missing or swapped file is a clear error at start-up
 (:class:`ReaderFileError`), never a silent fall-back. :meth:`OnnxReader.logits` scores
-(question, candidate) pairs in batches; the candidate text is built by the trainer's
-``candidate_text`` form (sentence, then title and neighbours).
+(question, sentence) pairs in batches: the sentence alone, as the trainer saw it
+(``eval.reader_data``).
 """
 
 from __future__ import annotations
