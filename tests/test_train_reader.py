@@ -39,7 +39,13 @@ def _squad(tmp_path: Path) -> Path:
                                 "answers": [],
                             },
                         ],
-                    }
+                    },
+                    {
+                        "context": "The 500 complaints about noise were filed by residents. "
+                        "Residents filed complaints again in 1990. "
+                        "A ferry still crosses the harbour.",
+                        "qas": [],
+                    },
                 ],
             }
         ]
@@ -67,6 +73,20 @@ def test_training_pairs_take_one_positive_and_hard_negatives_first(tmp_path):
     assert len(impossible) == 2 and all(label == 0.0 for _, _, label in impossible)
     # "bridge" is the question's one long word in the first sentence: the hard negative
     assert impossible[0][1].startswith("The bridge opened")
+
+
+def test_cross_negatives_come_from_other_paragraphs_and_never_hold_the_answer(tmp_path):
+    questions = load_questions(_squad(tmp_path))
+    assert len(questions[0].elsewhere) == 3 and questions[0].answers == ("500",)
+    pairs = training_pairs(questions, negatives=1, seed=0, cross=1)
+    answerable = [p for p in pairs if p[0].startswith("How many")]
+    assert len(answerable) == 3
+    # the other paragraph's most similar sentence holds "500": the next one is taken
+    assert (answerable[0][1], answerable[0][2]) == (
+        "Residents filed complaints again in 1990.",
+        0.0,
+    )
+    assert all("500" not in text for text, label in ((p[1], p[2]) for p in answerable) if not label)
 
 
 @pytest.mark.slow
