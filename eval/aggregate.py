@@ -60,6 +60,7 @@ def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         out[key] = mean(values)
         out[f"n_{key}"] = len(values)
     out.update(abstention_metrics([(r["answerable"], bool(r.get("refused"))) for r in rows]))
+    out["answerability_auc"] = answerability_auc(rows)
     latencies = [r["latency_ms"] for r in rows if r.get("latency_ms") is not None]
     server = [r["server_ms"] for r in rows if r.get("server_ms") is not None]
     out["latency_p50_ms"] = percentile(latencies, 50)
@@ -70,6 +71,20 @@ def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     out["answer_words_mean"] = mean(words)
     out["answer_words_p95"] = percentile(words, 95)
     return out
+
+
+def answerability_auc(rows: Sequence[dict[str, Any]]) -> float | None:
+    """ROC AUC of the service's answerability (the reader's best probability) for
+    answerable vs unanswerable questions; None without both kinds or without the score."""
+    from sklearn.metrics import roc_auc_score
+
+    scored = [
+        (r["answerable"], r["answerability"]) for r in rows if r.get("answerability") is not None
+    ]
+    labels = [a for a, _ in scored]
+    if not scored or all(labels) or not any(labels):
+        return None
+    return float(roc_auc_score(labels, [p for _, p in scored]))
 
 
 def summarise_baseline(rows: Sequence[dict[str, Any]], name: str) -> dict[str, Any]:

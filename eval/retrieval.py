@@ -44,7 +44,8 @@ from eval.metrics import KS, Key, retrieval_metrics
 
 TUNING = ("news-tuning", "squad-tuning")
 PART_ORDER = ["dev", "holdout", "news-tuning", "news-holdout", "squad-tuning", "squad-holdout"]
-METHODS = ("hybrid", "lexical", "dense", "bm25-sentences", "dense-sentences")
+METHODS = ("reader", "hybrid", "lexical", "dense", "bm25-sentences", "dense-sentences")
+POOL_K = 30  # the reader reads the candidate pool: its recall at this depth bounds the answer
 
 
 @dataclass
@@ -106,7 +107,11 @@ def collect(name: str, tmp: Path, squad_sample: int | None, progress: bool) -> C
             t0 = time.perf_counter()
             got = retriever.retrieve(query, max(KS))
             timings["hybrid"].append((time.perf_counter() - t0) * 1000)
-            run.ranked["hybrid"] = [{(e.ref.source, e.ref.sentence)} for e in got.evidence]
+            # reader: the evidence (the reader's order of the pool); hybrid: the fused order
+            run.ranked["reader"] = [{(e.ref.source, e.ref.sentence)} for e in got.evidence]
+            fused = sorted(got.fused, key=lambda p: (-got.fused[p], p))
+            run.ranked["hybrid"] = [{keys[p]} for p in fused]
+            run.ranked["pool"] = [{keys[p]} for p in got.pool]
             lexical = snap.lexical.scores(query)
             dense = snap.similarities(got.query_vector)
             run.lexical_scores, run.dense_scores = lexical, dense
@@ -147,15 +152,33 @@ def by_part(runs: Sequence[CorpusRun]) -> dict[str, list[QuestionRun]]:
     return {p: out[p] for p in PART_ORDER if p in out}
 
 
+def pool_recall(questions: Sequence[QuestionRun]) -> tuple[float, float]:
+    """Share of questions with a gold sentence in the reader's candidate pool (at most
+    POOL_K deep), and the pool's mean size."""
+    if not questions or "pool" not in questions[0].ranked:
+        return float("nan"), 0.0
+    found = [
+        retrieval_metrics(q.ranked["pool"], q.case.gold_sets, (POOL_K,))[f"hit@{POOL_K}"]
+        for q in questions
+    ]
+    return sum(found) / len(found), sum(len(q.ranked["pool"]) for q in questions) / len(questions)
+
+
 def table(runs: Sequence[CorpusRun], methods: Sequence[str] = METHODS) -> str:
-    """Markdown: one row per suite half, hit@1/3/5/10 of each method."""
-    head = "| suite half | n | " + " | ".join(f"{m} @1/@3/@5/@10" for m in methods) + " |"
-    lines = [head, "|" + "---|" * (2 + len(methods))]
+    """Markdown: one row per suite half, hit@1/3/5/10 of each method, and the pool's recall."""
+    head = (
+        "| suite half | n | "
+        + " | ".join(f"{m} @1/@3/@5/@10" for m in methods)
+        + f" | pool recall@{POOL_K} (size) |"
+    )
+    lines = [head, "|" + "---|" * (3 + len(methods))]
     for part, questions in by_part(runs).items():
         cells = []
         for m in methods:
             h = hits(questions, m)
             cells.append("/".join(f"{h[f'hit@{k}']:.3f}" for k in KS))
+        recall, size = pool_recall(questions)
+        cells.append(f"{recall:.3f} ({size:.1f})")
         lines.append(f"| {part} | {len(questions)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

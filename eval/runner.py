@@ -80,6 +80,7 @@ def evaluate_case(
         answered_mode=body.get("mode"),
         fallback=body.get("fallback"),
         standalone_question=body.get("standalone_question"),
+        answerability=body.get("answerability"),
         server_ms=(body.get("timings_ms") or {}).get("total"),
     )
     m = row["metrics"]

@@ -39,7 +39,9 @@ class Rows:
     labels: np.ndarray  # 1 = gold sentence
     question: np.ndarray  # index into ``questions`` per row
     words: np.ndarray  # the sentence's length in words (the claim word budget needs it)
-    questions: list[dict[str, Any]]  # id, corpus, part, answerable, rule, group
+    # id, corpus, part, answerable, group; rule / rule_light: the refusal reason with and
+    # without the evidence rules (None: answered); answerability: the reader's best probability
+    questions: list[dict[str, Any]]
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -95,7 +97,7 @@ def _corpus_rows(name: str, tmp: Path, out: list[dict[str, Any]]) -> None:
     from service.answering.base import Turn
     from service.answering.features import candidates
     from service.answering.followup import condense
-    from service.answering.refusal import refusal
+    from service.answering.refusal import Policy, reader_decides, refusal
 
     files, make_cases = corpus_of(name, None, tmp)
     article: dict[str, str] = {}
@@ -121,6 +123,10 @@ def _corpus_rows(name: str, tmp: Path, out: list[dict[str, Any]]) -> None:
             standalone = condense(case.question, history, snap)
             retrieval = retriever.retrieve(standalone)
             ruled = refusal(case.question, standalone, retrieval, settings.answer)
+            # without the evidence rules: what the reader's threshold alone would face
+            light = refusal(
+                case.question, standalone, retrieval, settings.answer, Policy(None, False)
+            )
             found = candidates(standalone, retrieval)
             gold = _gold(case)
             out.append(
@@ -130,6 +136,11 @@ def _corpus_rows(name: str, tmp: Path, out: list[dict[str, Any]]) -> None:
                     "part": case.part,
                     "answerable": case.answerable,
                     "rule": ruled.reason if ruled else None,
+                    "rule_light": light.reason if light else None,
+                    # None where the reader's threshold does not apply (reader_decides)
+                    "answerability": retrieval.answerability
+                    if reader_decides(standalone, retrieval)
+                    else None,
                     "group": article.get(case.id) or _group(case),
                     "matrix": found.matrix,
                     "labels": [

@@ -7,6 +7,8 @@ and hit@5 of each baseline on the same questions (answerable ones). Answer colum
   sentence holds a gold answer (SQuAD normalisation); for the case suites, the eval's
   ``correct`` outcome (answered, answer recall >= 0.5);
 - **no-answer acc**: unanswerable questions refused;
+- **answerability AUC**: how well the reader's answerability (its best probability)
+  tells answerable from unanswerable questions (0.5: not at all);
 - **false refusals**: answerable questions refused;
 - **right**: share of all questions answered right or rightly refused;
 - **cit. valid**: citations whose text equals the stored sentence; **cites/ans**: citations
@@ -38,6 +40,7 @@ COLUMNS = [
     *(label for _, label in BASELINE_COLUMNS),
     "answer acc",
     "no-answer acc",
+    "answerability AUC",
     "false refusals",
     "right",
     "cit. valid",
@@ -58,6 +61,7 @@ def suite_row(rows: Sequence[dict[str, Any]], cases: dict[str, Any], squad: bool
         "hit@1": total.get("hit@1"),
         "hit@5": total.get("hit@5"),
         "no-answer acc": total.get("refusal_recall"),
+        "answerability AUC": total.get("answerability_auc"),
         "false refusals": total.get("false_refusal_rate"),
         "cit. valid": total.get("citation_validity"),
         "cites/ans": mean(float(len(r.get("citations") or [])) for r in answered),

@@ -22,6 +22,7 @@ import os
 from fastapi import FastAPI
 
 from service.app import WAIT_FOR_INGEST_S, create_app, own_url
+from service.components.reader import ReaderFileError, read_manifest
 from service.index.managed_server import chroma_server_over, point_workers_at
 from service.observability.logs import configure_logging
 from service.server import configure_protocol, serve, serve_workers
@@ -57,6 +58,10 @@ def worker_app() -> FastAPI:
 def main() -> None:
     settings = Settings()
     configure_logging(settings.observability)
+    try:  # checked before any worker starts: one clear line, not a traceback per worker
+        read_manifest(settings.reader.dir)
+    except ReaderFileError as exc:
+        raise SystemExit(f"cannot start: {exc}") from None
     workers = worker_count(settings)
     if workers == 1:
         serve(create_app(settings), settings.server)

@@ -12,6 +12,7 @@ from service.answering.scorer import SentenceScorer
 from service.components.embedding_cache import make_cached
 from service.components.embeddings import Embedder, make_embedder
 from service.components.entity_cache import make_ingest_tagger
+from service.components.reader import OnnxReader
 from service.index.corpus import IndexState
 from service.index.errors import IndexUnavailable
 from service.index.snapshot_file import snapshot_files
@@ -37,6 +38,9 @@ class Container:
         self.watch = ChromaWatch(settings.chroma) if settings.chroma.mode == "http" else None
         # The fitted sentence scorer, loaded (and checked against the features) at start-up.
         self.scorer = SentenceScorer.from_file(settings.answer.scorer_weights)
+        # The trained reader, checked against its manifest at start-up: a missing or changed
+        # file is a ReaderFileError naming it, never a silent fall-back to the rules.
+        self.reader = OnnxReader(settings.reader.dir, settings.reader.threads)
         extractive = ExtractiveAnswerer(settings.answer, self.scorer)
         self.answerers: dict[str, Answerer] = {"extractive": extractive}
         if settings.llm.configured:  # prompts are loaded and checked here, at start-up
@@ -119,4 +123,10 @@ class Container:
         self._reconnect = True
 
     def retriever(self) -> HybridRetriever:
-        return HybridRetriever(self.state(), self.embedder, self.settings.retrieval)
+        return HybridRetriever(
+            self.state(),
+            self.embedder,
+            self.settings.retrieval,
+            self.reader,
+            self.settings.reader.max_candidates,
+        )

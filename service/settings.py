@@ -384,6 +384,30 @@ class RetrievalSettings(BaseModel):
     )
 
 
+class ReaderSettings(BaseModel):
+    """The trained sentence reader (``make train-reader``): reranks the fused candidates
+    and scores whether the question is answerable at all."""
+
+    dir: Path = Field(
+        PROJECT_ROOT / "models" / "reader",
+        description="Folder of the reader (reader.onnx, tokenizer.json, manifest.json), loaded "
+        "and checked against its manifest's sha256 at start-up; a missing or changed file "
+        "stops the start with an error naming it.",
+    )
+    threads: int = Field(
+        1, ge=1, le=64, description="ONNX Runtime threads of one reader call (one batch)."
+    )
+    max_candidates: int = Field(
+        8,
+        ge=1,
+        le=40,
+        description="Sentences the reader scores per question (~4 ms each on one core): the "
+        "best fused candidates, then for `What did X say?` the sentences attributed to X, "
+        "most similar first. The refusal threshold and the scorer were fitted with this "
+        "value: refit (`make fit-scorer FIT_ARGS=--recompute`) after changing it.",
+    )
+
+
 class AnswerSettings(BaseModel):
     """How answers are composed and when the service refuses."""
 
@@ -426,6 +450,13 @@ class AnswerSettings(BaseModel):
         le=1,
         description="Cosine similarity the best evidence sentence must reach, or the "
         "service refuses.",
+    )
+    min_answerability: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="The reader's best probability below which the service refuses "
+        "(`not_answerable`); unset: the threshold fitted with `scorer_weights`.",
     )
     scorer_weights: Path = Field(
         PROJECT_ROOT / "service" / "answering" / "weights" / "sentence_scorer.json",
@@ -606,6 +637,7 @@ class Settings(BaseSettings):
     ingest: IngestSettings = Field(default_factory=IngestSettings)  # type: ignore[arg-type]
     language: LanguageSettings = Field(default_factory=LanguageSettings)  # type: ignore[arg-type]
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)  # type: ignore[arg-type]
+    reader: ReaderSettings = Field(default_factory=ReaderSettings)  # type: ignore[arg-type]
     answer: AnswerSettings = Field(default_factory=AnswerSettings)  # type: ignore[arg-type]
     llm: LLMSettings = Field(default_factory=LLMSettings)  # type: ignore[arg-type]
     auth: AuthSettings = Field(default_factory=AuthSettings)  # type: ignore[arg-type]

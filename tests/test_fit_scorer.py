@@ -76,3 +76,31 @@ def test_a_lower_claim_ratio_cites_more_and_refused_questions_count_as_unanswere
     refused = rows.questions[0] | {"rule": "no_evidence"}
     rows.questions[0] = refused
     assert has_answer(per_question(rows, probs, 1.0), "squad") < 1.0
+
+
+def test_the_refusal_threshold_falls_between_answerable_and_unanswerable() -> None:
+    rows = made_up_rows()
+    rng = np.random.default_rng(1)
+    for q in rows.questions:
+        low, high = (0.55, 0.95) if q["answerable"] else (0.02, 0.4)
+        q["answerability"] = float(rng.uniform(low, high))
+        q["rule_light"] = None
+        if q["id"] in ("q0", "q40"):  # the evidence rules refuse two answerable questions
+            q["rule"] = "no_evidence"
+    content = fit_file(rows)
+    rule = content["refusal"]
+    assert 0.4 <= rule["min_answerability"] <= 0.55
+    assert rule["answerability_auc_squad_tuning"] == 1.0
+    # without the evidence rules nothing answerable is refused, so that policy wins
+    assert rule["evidence_rules"] is False
+    assert all(f["no_answer"] == 1.0 for f in rule["tuning_out_of_fold"].values())
+
+
+def test_the_policy_reaches_the_loaded_weights(tmp_path: Path) -> None:
+    content = fit_file(made_up_rows()) | {
+        "refusal": {"min_answerability": 0.37, "evidence_rules": False}
+    }
+    path = tmp_path / "w.json"
+    path.write_text(json.dumps(content), encoding="utf-8")
+    policy = ScorerWeights.load(path).policy
+    assert policy.min_answerability == 0.37 and policy.evidence_rules is False

@@ -56,6 +56,7 @@ class Answer:
     mode: str
     fallback: str | None = None  # why the llm mode fell back to extractive, if it did
     refusal_reason: str | None = None
+    answerability: float | None = None  # the reader's best probability over the candidates
     standalone_question: str | None = None
     evidence: list[Evidence] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)

@@ -6,8 +6,11 @@ very same rows on the tuning splits. Anything that changes a feature changes bot
 training and serving cannot drift apart. Every feature is a property of the question, the
 retrieval and the sentence, never of known questions; all are scaled to roughly 0..1.
 
-Candidates are the fused retrieval candidates, plus, for "What did X say?", the sentences
-the corpus attributes to X (which retrieval may not rank).
+Candidates are the retrieval's candidate pool (:func:`service.retrieval.reading.candidate_pool`:
+the fused candidates, plus, for "What did X say?", the sentences the corpus attributes to
+X); the trained reader's probability for each is the ``reader`` feature, so this logistic
+regression is the reader's second stage (the question type, NER and speaker evidence the
+reader does not see).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from service.language.question import answer_shape, asked_speaker
 from service.retrieval.hybrid import Retrieval, adjacent
 
 FEATURES = (
+    "reader",  # the trained reader's P(this sentence answers the question)
     "fused_rel",  # fused RRF score / the best fused score
     "fused_rank",  # 1 / rank in the fused order (0: not ranked)
     "dense",  # cosine similarity to the question
@@ -81,10 +85,7 @@ def candidates(question: str, retrieval: Retrieval) -> Candidates:
     names = question_names(question, snap)
     shape = answer_shape(question)
     wanted = expected_labels(question)
-    pool = set(retrieval.fused)
-    if canon:
-        pool |= set(snap.said_by.get(canon, ()))
-    positions = sorted(pool)
+    positions = sorted(retrieval.pool)
     order = sorted(retrieval.fused, key=lambda p: (-retrieval.fused[p], p))
     fused_rank = {p: i + 1 for i, p in enumerate(order)}
     best_fused = max(retrieval.fused.values(), default=1.0) or 1.0
@@ -113,6 +114,7 @@ def candidates(question: str, retrieval: Retrieval) -> Candidates:
             and any(snap.holds_entity(p, wanted or frozenset()) for p in adjacent(snap, pos))
         )
         rows[i] = (
+            retrieval.reading.get(pos, 0.0),
             retrieval.fused.get(pos, 0.0) / best_fused,
             _inverse(fused_rank.get(pos)),
             float(retrieval.similarities[pos]),

@@ -1,7 +1,7 @@
-"""When the service refuses, why, and in which words: decided here, never by a model.
+"""When the service refuses, why, and in which words: decided here, and only here.
 
-Every check is a property of the question and of the retrieved evidence, not of known
-questions. In order (the first that holds decides):
+Every check is a property of the question, of the retrieved evidence and of the trained
+reader's probabilities, not of known questions. In order (the first that holds decides):
 
 - ``instruction``: the message addresses the system (override, role play, prompt
   extraction) instead of asking about the articles;
@@ -10,7 +10,14 @@ questions. In order (the first that holds decides):
   never mentions;
 - ``no_evidence``: the evidence is too far from the question (dense similarity) or covers
   too little of its terms; or it asks what X said and the articles report X saying
-  nothing; or it asks for a figure and no evidence among its terms holds one.
+  nothing; or it asks for a figure and no evidence among its terms holds one (these
+  evidence rules apply when the fitted policy keeps them: ``evidence_rules``);
+- ``not_answerable``: the reader's best probability over the candidates (the question's
+  answerability) is below the threshold fitted on the tuning splits
+  (``python -m eval fit-scorer``; ``answer.min_answerability`` overrides it). Not for
+  "What did X say?" when the corpus attributes sentences to X (:func:`reader_decides`):
+  the reader was trained on SQuAD, which asks nothing so open, and the attribution itself
+  says the articles answer (the silent-speaker rule covers the opposite case).
 
 :data:`REFUSAL_TEXT` is the one refusal sentence: the llm mode declines with it, and
 ``prompts/system.txt`` tells the model to use it (a test keeps the file in step).
@@ -33,7 +40,18 @@ REFUSAL_TEXT = "The articles do not cover this."
 INSTRUCTION_TEXT = "I can only answer questions about the news articles in the index."
 EMPTY_INDEX_TEXT = "The index holds no articles yet."
 
-RefusalReason = Literal["instruction", "empty_index", "unknown_terms", "no_evidence"]
+RefusalReason = Literal[
+    "instruction", "empty_index", "unknown_terms", "no_evidence", "not_answerable"
+]
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The fitted part of the rule: the reader's threshold, and whether the evidence rules
+    (similarity, coverage, silent speaker, missing figure) still apply beside it."""
+
+    min_answerability: float | None = None  # None: the reader does not refuse
+    evidence_rules: bool = True
 
 
 @dataclass(frozen=True)
@@ -42,6 +60,7 @@ class Refusal:
 
     reason: RefusalReason
     text: str
+    answerability: float | None = None  # the reader's best probability, when it read
 
 
 def silent_speaker(question: str, retrieval: Retrieval) -> str | None:
@@ -65,7 +84,11 @@ def silent_speaker(question: str, retrieval: Retrieval) -> str | None:
 
 
 def refusal(
-    original: str, standalone: str, retrieval: Retrieval, limits: AnswerSettings
+    original: str,
+    standalone: str,
+    retrieval: Retrieval,
+    limits: AnswerSettings,
+    policy: Policy = Policy(),
 ) -> Refusal | None:
     """A refusal when the corpus does not support an answer, else None.
 
@@ -78,10 +101,40 @@ def refusal(
         return Refusal("instruction", INSTRUCTION_TEXT)
     if not snap.sentences:
         return Refusal("empty_index", EMPTY_INDEX_TEXT)
+    answerability = retrieval.answerability
     missing = unknown_terms(text, snap)
     if missing:
         listed = ", ".join(f"“{m}”" for m in missing)
-        return Refusal("unknown_terms", f"{REFUSAL_TEXT} They do not mention {listed}.")
+        return Refusal(
+            "unknown_terms", f"{REFUSAL_TEXT} They do not mention {listed}.", answerability
+        )
+    if policy.evidence_rules:
+        ruled = evidence_refusal(text, retrieval, limits)
+        if ruled is not None:
+            return Refusal(ruled.reason, ruled.text, answerability)
+    threshold = (
+        None
+        if not reader_decides(text, retrieval)
+        else limits.min_answerability
+        if limits.min_answerability is not None
+        else policy.min_answerability
+    )
+    if threshold is not None and answerability is not None and answerability < threshold:
+        return Refusal("not_answerable", REFUSAL_TEXT, answerability)
+    return None
+
+
+def reader_decides(question: str, retrieval: Retrieval) -> bool:
+    """Whether the reader's answerability may refuse ``question``: not when it asks what a
+    speaker said and the corpus reports that speaker saying something."""
+    snap = retrieval.snapshot
+    speaker = asked_speaker(question, snap.names)
+    return speaker is None or speaker[0] not in snap.said_by
+
+
+def evidence_refusal(text: str, retrieval: Retrieval, limits: AnswerSettings) -> Refusal | None:
+    """The evidence rules: too far or too little covered, a silent speaker, no figure."""
+    snap = retrieval.snapshot
     keys = [k for _, k in question_keys(text, snap)]
     wants_number = asks_for_number(text)
     shape = answer_shape(text)

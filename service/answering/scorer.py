@@ -2,9 +2,9 @@
 
 The weights come from a small versioned JSON file (``weights/sentence_scorer.json``,
 written by ``python -m eval fit-scorer`` from the tuning splits only) that also records
-the claim-keeping rule fitted beside them. It decides which sentences an answer cites,
-not whether to answer: its best probability barely tells unanswerable questions apart
-(eval/README.md), so refusal stays with ``answering.refusal``. Serving needs numpy only:
+the claim-keeping rule and the refusal policy fitted beside them (the reader's
+answerability threshold, applied by ``answering.refusal``). It decides which sentences an
+answer cites; the trained reader's probability is its strongest feature. Serving needs numpy only:
 the logistic regression is a dot product and a sigmoid (:mod:`answering.logistic`);
 scikit-learn fits it.
 """
@@ -12,7 +12,7 @@ scikit-learn fits it.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ import numpy as np
 
 from service.answering.features import FEATURES, candidates
 from service.answering.logistic import Logistic
+from service.answering.refusal import Policy
 from service.retrieval.hybrid import Retrieval
 
 WEIGHTS_FILE = Path(__file__).resolve().parent / "weights" / "sentence_scorer.json"
@@ -32,15 +33,22 @@ class ScorerWeights:
     version: str
     model: Logistic
     keep_ratio: float  # a claim's probability must reach this share of the best one's
+    policy: Policy = field(default_factory=Policy)  # when to refuse on the reader's answerability
 
     @classmethod
     def load(cls, path: Path) -> ScorerWeights:
         """Read and check a weights file; a file for other features fails at start-up."""
         data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        rule = data.get("refusal", {})
+        threshold = rule.get("min_answerability")
         return cls(
             version=str(data["version"]),
             model=Logistic.from_dict(data, FEATURES, path),
             keep_ratio=float(data["claims"]["keep_ratio"]),
+            policy=Policy(
+                None if threshold is None else float(threshold),
+                bool(rule.get("evidence_rules", True)),
+            ),
         )
 
     def probabilities(self, matrix: np.ndarray) -> np.ndarray:

@@ -82,8 +82,11 @@ class CitationOut(BaseModel):
 class RetrievedOut(BaseModel):
     source: str
     sentence: int
-    score: float
+    score: float = Field(description="Fused retrieval score (dense + BM25).")
     text: str
+    answers: float | None = Field(
+        None, description="The reader's probability that this sentence answers the question."
+    )
 
 
 class AskResponse(BaseModel):
@@ -92,7 +95,17 @@ class AskResponse(BaseModel):
     citations: list[CitationOut]
     mode: str
     fallback: str | None = None
-    refusal_reason: str | None = None
+    refusal_reason: str | None = Field(
+        None,
+        description="Why the service refused: `instruction`, `empty_index`, `unknown_terms`, "
+        "`no_evidence` or `not_answerable` (the reader's answerability is below the "
+        "fitted threshold).",
+    )
+    answerability: float | None = Field(
+        None,
+        description="The trained reader's probability (0-1) that the articles answer the "
+        "question: its best over the candidate sentences.",
+    )
     standalone_question: str | None = None
     timings_ms: dict[str, float] = Field(default_factory=dict)
     claims: list[dict[str, Any]] | None = None
@@ -107,12 +120,17 @@ class AskResponse(BaseModel):
             mode=a.mode,
             fallback=a.fallback,
             refusal_reason=a.refusal_reason,
+            answerability=None if a.answerability is None else round(a.answerability, 4),
             standalone_question=a.standalone_question,
             timings_ms=a.timings_ms,
             claims=a.claims or None,
             retrieved=[
                 RetrievedOut(
-                    source=e.ref.source, sentence=e.ref.sentence, score=e.score, text=e.ref.text
+                    source=e.ref.source,
+                    sentence=e.ref.sentence,
+                    score=e.score,
+                    text=e.ref.text,
+                    answers=None if e.answers is None else round(e.answers, 4),
                 )
                 for e in a.evidence
             ]

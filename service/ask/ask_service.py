@@ -92,7 +92,13 @@ class AskService:
         t1 = time.perf_counter()
         retrieval = self.container.retriever().retrieve(standalone, data.top_k)
         timings["retrieve"] = (time.perf_counter() - t1) * 1000
-        refused = refusal(question.original, standalone, retrieval, self.settings.answer)
+        refused = refusal(
+            question.original,
+            standalone,
+            retrieval,
+            self.settings.answer,
+            self.container.scorer.weights.policy,
+        )
         return question, retrieval, refused, timings
 
     def _answerer(self, data: AskInput) -> Answerer:
@@ -138,6 +144,7 @@ class AskService:
             result,
             timings_ms={k: round(v, 2) for k, v in timings.items()},
             evidence=retrieval.evidence,
+            answerability=retrieval.answerability,
         )
 
     async def ask(self, data: AskInput) -> Answer:

@@ -19,7 +19,9 @@ import numpy as np
 
 from service.components.onnx_embedder import INPUTS, cpu_session
 
-_BATCH = 64
+# Pairs run in batches of similar length (padding costs as much as text): sorted by token
+# count, at most this many a batch.
+_BATCH = 8
 
 
 class ReaderFileError(RuntimeError):
@@ -65,18 +67,23 @@ class OnnxReader:
             max_length=int(max_tokens) if isinstance(max_tokens, int) else 128,
             strategy="only_second",
         )
-        self._tok.enable_padding()
         self._session = cpu_session(folder / "reader.onnx", threads)
 
     def logits(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
-        out: list[np.ndarray] = []
-        for i in range(0, len(pairs), _BATCH):
-            enc = self._tok.encode_batch(list(pairs[i : i + _BATCH]))
-            columns = (
-                [e.ids for e in enc],
-                [e.attention_mask for e in enc],
-                [e.type_ids for e in enc],
-            )
-            feed = {n: np.array(c, dtype=np.int64) for n, c in zip(INPUTS, columns, strict=True)}
-            out.append(self._session.run(None, feed)[0].reshape(-1))
-        return np.concatenate(out) if out else np.zeros(0, dtype=np.float32)
+        """One logit per pair, in the pairs' order."""
+        out = np.zeros(len(pairs), dtype=np.float32)
+        if not pairs:
+            return out
+        enc = self._tok.encode_batch(list(pairs))
+        order = sorted(range(len(enc)), key=lambda i: len(enc[i].ids))
+        for start in range(0, len(order), _BATCH):
+            group = order[start : start + _BATCH]
+            width = max(len(enc[i].ids) for i in group)
+            feed = {n: np.zeros((len(group), width), dtype=np.int64) for n in INPUTS}
+            for row, i in enumerate(group):
+                e, n = enc[i], len(enc[i].ids)
+                feed[INPUTS[0]][row, :n] = e.ids
+                feed[INPUTS[1]][row, :n] = e.attention_mask
+                feed[INPUTS[2]][row, :n] = e.type_ids
+            out[group] = self._session.run(None, feed)[0].reshape(-1)
+        return out

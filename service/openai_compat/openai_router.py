@@ -87,6 +87,8 @@ def _extras(answer: Answer) -> dict[str, Any]:
         "refused": answer.refused,
         "mode": answer.mode,
         "fallback": answer.fallback,
+        "refusal_reason": answer.refusal_reason,
+        "answerability": answer.answerability,
         "standalone_question": answer.standalone_question,
     }
 

@@ -28,5 +28,6 @@ class Evidence:
     dense: float | None = None  # cosine similarity to the question, when dense found it
     rank_dense: int | None = None
     rank_lexical: int | None = None
+    answers: float | None = None  # the reader's probability that this sentence answers
     before: tuple[SentenceRef, ...] = ()
     after: tuple[SentenceRef, ...] = ()

@@ -1,9 +1,11 @@
 """Hybrid retrieval at sentence granularity: Chroma (dense) + BM25 (lexical), fused by a
-convex combination of their scores or by RRF (``retrieval.fusion``)."""
+convex combination of their scores or by RRF (``retrieval.fusion``), then read by the
+trained reader (:mod:`service.retrieval.reading`): the evidence is the reader's best
+sentences of the candidate pool, and the answerer sees its probability for each."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -13,6 +15,7 @@ from service.index.lexical import LexicalHits
 from service.index.store import StoredSentence
 from service.retrieval.evidence import Evidence, SentenceRef
 from service.retrieval.fusion import Fused, fuse, fuse_scores
+from service.retrieval.reading import POOL_LIMIT, Reader, candidate_pool, read
 from service.settings import RetrievalSettings
 
 
@@ -61,13 +64,29 @@ class Retrieval:
     query_vector: np.ndarray
     similarities: Similarities  # cosine similarity of the question to any sentence
     fused: dict[int, float]  # fused score by sentence position, for every candidate
+    pool: list[int] = field(default_factory=list)  # the candidates that may answer
+    reading: dict[int, float] = field(default_factory=dict)  # reader's P(answers) per pool item
+
+    @property
+    def answerability(self) -> float | None:
+        """The reader's best probability over the pool (None: no reader, or no candidate)."""
+        return max(self.reading.values()) if self.reading else None
 
 
 class HybridRetriever:
-    def __init__(self, state: IndexState, embedder: Embedder, settings: RetrievalSettings):
+    def __init__(
+        self,
+        state: IndexState,
+        embedder: Embedder,
+        settings: RetrievalSettings,
+        reader: Reader | None = None,
+        read_limit: int = 8,
+    ):
         self.state = state
         self.embedder = embedder
         self.settings = settings
+        self.reader = reader
+        self.read_limit = read_limit
 
     def retrieve(self, question: str, top_k: int | None = None) -> Retrieval:
         snap = self.state.snapshot()
@@ -77,22 +96,34 @@ class HybridRetriever:
         cands = self.candidates(question, qvec, snap, depth)
         sims = Similarities(snap, qvec)
         fused = self.fuse(cands, sims, snap)
-        ranked = fused.top(k)
+        pool = candidate_pool(question, fused.scores, snap, sims.__getitem__, POOL_LIMIT)
+        reading = (
+            read(self.reader, question, pool[: self.read_limit], snap)
+            if self.reader is not None
+            else {}
+        )
+        if reading:  # the read sentences in the reader's order, then the rest as fused
+            ranked = sorted(
+                pool, key=lambda p: (-reading.get(p, -1.0), -fused.scores.get(p, 0.0), p)
+            )[:k]
+        else:
+            ranked = fused.top(k)
         evidence = []
         for pos in ranked:
             before, after = snap.around(pos, self.settings.neighbours)
             evidence.append(
                 Evidence(
                     ref=to_ref(snap.sentences[pos]),
-                    score=fused.scores[pos],
+                    score=fused.scores.get(pos, 0.0),
                     dense=float(sims[pos]),
                     rank_dense=fused.rank_dense.get(pos),
                     rank_lexical=fused.rank_lexical.get(pos),
+                    answers=reading.get(pos),
                     before=tuple(to_ref(s) for s in before),
                     after=tuple(to_ref(s) for s in after),
                 )
             )
-        return Retrieval(evidence, snap, qvec, sims, fused.scores)
+        return Retrieval(evidence, snap, qvec, sims, fused.scores, pool, reading)
 
     def candidates(
         self, question: str, qvec: np.ndarray, snap: CorpusSnapshot, depth: int

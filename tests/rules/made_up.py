@@ -11,6 +11,7 @@ from service.index.store import StoredSentence
 from service.language.names import NameIndex
 from service.retrieval.evidence import Evidence, SentenceRef
 from service.retrieval.hybrid import Retrieval
+from service.retrieval.reading import candidate_pool
 
 SENTENCES = [
     ("a.txt", 0, "Mayor Halvorsen said the Brindle bridge would reopen in March."),
@@ -42,8 +43,15 @@ def snapshot() -> CorpusSnapshot:
     )
 
 
-def retrieval(snap: CorpusSnapshot, hits: dict[int, float]) -> Retrieval:
-    """Evidence at the given positions with the given dense similarity, in that order."""
+def retrieval(
+    snap: CorpusSnapshot,
+    hits: dict[int, float],
+    question: str = "",
+    reading: dict[int, float] | None = None,
+) -> Retrieval:
+    """Evidence at the given positions with the given dense similarity, in that order; the
+    candidate pool as the retriever makes it for ``question``; ``reading``: the reader's
+    probabilities (none: no reader)."""
 
     def ref(i: int) -> SentenceRef:
         s = snap.sentences[i]
@@ -54,4 +62,7 @@ def retrieval(snap: CorpusSnapshot, hits: dict[int, float]) -> Retrieval:
     for i, d in hits.items():
         sims[i] = d
     fused = {i: 1.0 / (1 + n) for n, i in enumerate(hits)}
-    return Retrieval(evidence, snap, np.zeros(3, dtype=np.float32), sims, fused)
+    pool = candidate_pool(question, fused, snap, lambda p: float(sims[p]), 40)
+    return Retrieval(
+        evidence, snap, np.zeros(3, dtype=np.float32), sims, fused, pool, reading or {}
+    )

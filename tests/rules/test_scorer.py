@@ -39,7 +39,8 @@ def test_features_describe_each_candidate() -> None:
 
 
 def test_a_speakers_sentences_are_candidates_even_when_not_retrieved() -> None:
-    found = candidates("What did Halvorsen say?", made_retrieval(snapshot(), {4: 0.3}))
+    question = "What did Halvorsen say?"
+    found = candidates(question, made_retrieval(snapshot(), {4: 0.3}, question))
     assert 0 in found.positions and found.speaker_written == "Halvorsen"
     row = found.matrix[found.positions.index(0)]
     assert row[column("speaker_is_asked")] == 1 and row[column("speaker_named")] == 1
