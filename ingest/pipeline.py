@@ -46,6 +46,19 @@ class Outcome:
 
 
 @dataclass(frozen=True)
+class DocumentMeta:
+    """What is known of a document besides its bytes, from where it was found (a feed
+    entry's page URL and published date); it wins over what the page itself says."""
+
+    url: str | None = None
+    date: str | None = None
+
+    def key(self) -> str:
+        """Its part of the content hash: new metadata is a new version, as new text is."""
+        return f"url={self.url or ''}|date={self.date or ''}"
+
+
+@dataclass(frozen=True)
 class PreparedDocument:
     """A document read, cleaned, split, embedded: ready to be written."""
 
@@ -63,6 +76,7 @@ class PreparedDocument:
     repaired: list[str]
     # Their entity labels, when the parse tagged them (``ParsedDocument.labels``).
     labels: list[frozenset[str]] | None = None
+    url: str | None = None
 
 
 @dataclass
@@ -95,10 +109,13 @@ class Summary:
         )
 
 
-def content_hash(data: bytes, embedder_name: str) -> str:
-    """Identifies what the index holds for a file: its bytes, the pipeline and the model."""
+def content_hash(data: bytes, embedder_name: str, meta: DocumentMeta | None = None) -> str:
+    """Identifies what the index holds for a file: its bytes, the pipeline and the model,
+    and the metadata it came with, if any (a file without any hashes as it always did)."""
     h = hashlib.sha256()
     h.update(f"newsqa-pipeline:{PIPELINE_VERSION}|{embedder_name}|".encode())
+    if meta is not None:
+        h.update(f"meta:{meta.key()}|".encode())
     h.update(data)
     return h.hexdigest()
 
@@ -135,7 +152,9 @@ class Ingester:
             raise parsed
         return parsed
 
-    def _finish(self, parsed: ParsedDocument, vectors: np.ndarray) -> PreparedDocument:
+    def _finish(
+        self, parsed: ParsedDocument, vectors: np.ndarray, meta: DocumentMeta | None = None
+    ) -> PreparedDocument:
         doc, sentences, repaired = parsed.doc, parsed.sentences, parsed.embed_texts
         labels = parsed.labels
         drop = foreign_tail(vectors, self.settings.teaser_max_similarity)
@@ -145,21 +164,24 @@ class Ingester:
             labels = labels[:-drop] if labels is not None else None
         return PreparedDocument(
             source=parsed.source,
-            doc_hash=content_hash(parsed.data, self.embedder.name),
+            doc_hash=content_hash(parsed.data, self.embedder.name, meta),
             text=parsed.text,
             title=doc.title or _first_words(sentences[0].text),
-            date=doc.date,
+            date=(meta.date if meta else None) or doc.date,
             sentences=sentences,
             author=doc.byline,
             site=doc.site,
             vectors=vectors,
             repaired=repaired,
             labels=labels,
+            url=meta.url if meta else None,
         )
 
-    def prepare(self, source: str, data: bytes) -> PreparedDocument:
+    def prepare(
+        self, source: str, data: bytes, meta: DocumentMeta | None = None
+    ) -> PreparedDocument:
         parsed = self._parse(source, data)
-        return self._finish(parsed, self.embedder.embed(parsed.embed_texts))
+        return self._finish(parsed, self.embedder.embed(parsed.embed_texts), meta)
 
     def embed_parsed(
         self, parsed: list[ParsedDocument | DocumentError]
@@ -206,6 +228,7 @@ class Ingester:
                     vectors=p.vectors,
                     title=p.title,
                     date=p.date,
+                    url=p.url,
                 )
                 for (p, _), labels in zip(group, entities, strict=True)
             ]
@@ -215,13 +238,14 @@ class Ingester:
             for p, known in group
         ]
 
-    def ingest_bytes(self, source: str, data: bytes) -> Outcome:
-        """Index one document; raises :class:`DocumentError` for input that cannot be indexed."""
+    def ingest_bytes(self, source: str, data: bytes, meta: DocumentMeta | None = None) -> Outcome:
+        """Index one document; raises :class:`DocumentError` for input that cannot be indexed.
+        With ``meta`` (a feed entry's page), its URL and date are the document's."""
         known = self.store.document(source)
-        digest = content_hash(data, self.embedder.name)
+        digest = content_hash(data, self.embedder.name, meta)
         if known is not None and known.doc_hash == digest:
             return Outcome(source, "unchanged", known.sentences)
-        return self._write([(self.prepare(source, data), known)])[0]
+        return self._write([(self.prepare(source, data, meta), known)])[0]
 
     def ingest_paths(self, paths: list[Path], progress: bool = False) -> Summary:
         """Index files; one bad file is reported as failed and does not stop the others.

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from ingest.pipeline import Outcome, Status, Summary, content_hash
+from ingest.pipeline import DocumentMeta, Outcome, Status, Summary, content_hash
 
 _STATUSES: set[Status] = {"added", "unchanged", "replaced", "removed"}
 
@@ -42,14 +42,22 @@ class ServiceWriter:
 
     def put(self, path: Path) -> Outcome:
         try:
-            r = self.http.post("/documents", files={"file": (path.name, path.read_bytes())})
+            data = path.read_bytes()
         except OSError as exc:
             return Outcome(path.name, "failed", error=str(exc))
+        return self.put_bytes(path.name, data)
+
+    def put_bytes(self, source: str, data: bytes, meta: DocumentMeta | None = None) -> Outcome:
+        """One document through ``POST /documents`` (a feed page with its URL and date)."""
+        fields: dict[str, str] = {}
+        if meta is not None:
+            fields = {k: v for k, v in (("url", meta.url), ("date", meta.date)) if v}
+        r = self.http.post("/documents", files={"file": (source, data)}, data=fields)
         body = r.json() if r.headers.get("content-type", "").startswith("application/json") else {}
         status = body.get("status")
         if r.status_code in (200, 201) and status in _STATUSES:
-            return Outcome(path.name, status, int(body.get("sentences", 0)))
-        return Outcome(path.name, "failed", error=f"{r.status_code}: {self._error(r)}")
+            return Outcome(source, status, int(body.get("sentences", 0)))
+        return Outcome(source, "failed", error=f"{r.status_code}: {self._error(r)}")
 
     def remove(self, source: str) -> Outcome:
         r = self.http.delete(f"/documents/{source}")

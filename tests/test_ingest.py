@@ -73,6 +73,15 @@ def test_manifest_records_of_the_one_key_per_field_format_are_read(scratch: Sett
     assert store.document("old.txt") == entry
 
 
+def test_manifest_entries_written_before_the_url_field_are_read(scratch: Settings) -> None:
+    """An entry of the six-field form (no URL) reads with its URL unset."""
+    store = make_ingester(scratch).store
+    entry = json.dumps(["v1", "h" * 64, "Old title", "2024-12-03", 3, 12.5])
+    store.manifest.upsert(ids=["old.txt"], embeddings=[[1.0]], metadatas=[{"entry": entry}])
+    got = store.document("old.txt")
+    assert got is not None and (got.title, got.date, got.url) == ("Old title", "2024-12-03", None)
+
+
 def test_a_text_many_documents_share_has_one_vector(scratch: Settings, tmp_path: Path) -> None:
     wire = "The agency said talks would resume on Monday in Geneva."
     for i in range(3):

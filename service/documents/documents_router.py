@@ -9,6 +9,7 @@ limit is cut off there.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -17,11 +18,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from ingest.loaders import SAFE_NAME_PATTERN
+from ingest.pipeline import DocumentMeta
 from service.documents.documents_service import DocumentsService
 from service.errors import ApiError
 from service.index.store import DocumentEntry
 
 router = APIRouter(tags=["documents"])
+URL_PATTERN = r"^https?://\S+$"
+DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "Invalid source name (folders, `..`, odd characters)"},
@@ -53,12 +57,35 @@ class DocumentIn(BaseModel):
         "name: no folders, no `..`, a suffix from `ingest.suffixes`).",
     )
     text: str = Field(description="The document's text (UTF-8).")
+    url: str | None = Field(
+        None,
+        pattern=URL_PATTERN,
+        max_length=2000,
+        description="Where the document was published (e.g. a feed entry's page).",
+    )
+    date: str | None = Field(
+        None,
+        pattern=DATE_PATTERN,
+        description="Its publication date, YYYY-MM-DD; wins over a date the document states.",
+    )
+
+
+def document_meta(url: str | None, date: str | None) -> DocumentMeta | None:
+    """A write's metadata fields, checked as the JSON body's are (422 otherwise)."""
+    if url is None and date is None:
+        return None
+    if url is not None and (len(url) > 2000 or not re.fullmatch(URL_PATTERN, url)):
+        raise ApiError(422, "url: an http(s) URL of at most 2000 characters")
+    if date is not None and not re.fullmatch(DATE_PATTERN, date):
+        raise ApiError(422, "date: a date as YYYY-MM-DD")
+    return DocumentMeta(url=url, date=date)
 
 
 class DocumentOut(BaseModel):
     source: str
     title: str | None = None
     date: str | None = None
+    url: str | None = None
     sentences: int
     doc_hash: str | None = None
     updated_at: float | None = None
@@ -69,6 +96,7 @@ class DocumentOut(BaseModel):
             source=entry.source,
             title=entry.title,
             date=entry.date,
+            url=entry.url,
             sentences=entry.sentences,
             doc_hash=entry.doc_hash,
             updated_at=entry.updated_at,
@@ -104,7 +132,7 @@ async def read_capped(request: Request, limit: int) -> bytes:
 
 async def _from_multipart(
     request: Request, body: bytes, service: DocumentsService
-) -> tuple[str, bytes]:
+) -> tuple[str, bytes, DocumentMeta | None]:
     async def replay() -> dict[str, Any]:
         return {"type": "http.request", "body": body, "more_body": False}
 
@@ -119,12 +147,17 @@ async def _from_multipart(
             raise ApiError(422, "source: the upload has no file name; add a `source` field")
         service.check_name(source)
         service.check_content_type(upload.content_type)
-        return source, await upload.read()
+        url, date = form.get("url"), form.get("date")
+        meta = document_meta(
+            url if isinstance(url, str) and url else None,
+            date if isinstance(date, str) and date else None,
+        )
+        return source, await upload.read(), meta
     finally:
         await form.close()
 
 
-def _from_json(body: bytes, service: DocumentsService) -> tuple[str, bytes]:
+def _from_json(body: bytes, service: DocumentsService) -> tuple[str, bytes, DocumentMeta | None]:
     try:
         doc = DocumentIn.model_validate_json(body)
     except ValidationError as exc:
@@ -136,7 +169,7 @@ def _from_json(body: bytes, service: DocumentsService) -> tuple[str, bytes]:
             f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()
         ]
         raise ApiError(422, "; ".join(problems)) from None
-    return doc.source, doc.text.encode("utf-8")
+    return doc.source, doc.text.encode("utf-8"), document_meta(doc.url, doc.date)
 
 
 @router.post(
@@ -162,6 +195,17 @@ def _from_json(body: bytes, service: DocumentsService) -> tuple[str, bytes]:
                         "properties": {
                             "file": {"type": "string", "format": "binary"},
                             "source": {"type": "string", "description": "Overrides the name"},
+                            "url": {
+                                "type": "string",
+                                "pattern": URL_PATTERN,
+                                "maxLength": 2000,
+                                "description": "Where the document was published",
+                            },
+                            "date": {
+                                "type": "string",
+                                "pattern": DATE_PATTERN,
+                                "description": "Publication date, YYYY-MM-DD",
+                            },
                         },
                     }
                 },
@@ -179,10 +223,10 @@ async def add_document(
         raise ApiError(415, "send multipart/form-data (a `file` field) or application/json")
     body = await read_capped(request, service.settings.documents.max_request_bytes)
     if media == "application/json":
-        source, data = _from_json(body, service)
+        source, data, meta = _from_json(body, service)
     else:
-        source, data = await _from_multipart(request, body, service)
-    outcome, entry = await run_in_threadpool(service.put, source, data)
+        source, data, meta = await _from_multipart(request, body, service)
+    outcome, entry = await run_in_threadpool(service.put, source, data, meta)
     if outcome.status == "added":
         response.headers["Location"] = f"/documents/{source}"
     else:

@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 
 from ingest.loaders import DocumentError, validate_source_name
-from ingest.pipeline import Ingester, Outcome
+from ingest.pipeline import DocumentMeta, Ingester, Outcome
 from service.container import Container
 from service.errors import ApiError
 from service.index.errors import IndexUnavailable
@@ -74,7 +74,11 @@ class DocumentsService:
             self.container.ingest_tagger,
         )
 
-    def put(self, source: str, data: bytes) -> tuple[Outcome, DocumentEntry | None]:
+    def put(
+        self, source: str, data: bytes, meta: DocumentMeta | None = None
+    ) -> tuple[Outcome, DocumentEntry | None]:
+        """The one write path of this process: the API's and the feed poller's
+        (``service.feeds``), one at a time."""
         self.check_name(source)
         self.check_size(len(data))
         with self._write_lock:
@@ -91,7 +95,7 @@ class DocumentsService:
                     "index_full",
                 )
             try:
-                outcome = ingester.ingest_bytes(source, data)
+                outcome = ingester.ingest_bytes(source, data, meta)
             except DocumentError as exc:
                 raise ApiError(422, str(exc), "invalid_document") from exc
             except (ApiError, IndexUnavailable):

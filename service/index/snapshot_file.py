@@ -45,7 +45,8 @@ log = logging.getLogger(__name__)
 # 3: vectors one per distinct text, with each sentence's vector index.
 # 4: the BM25 index's rows are distinct texts (``LexicalIndex.carriers``).
 # 5: ... and are kept per text key for the next build, no longer per document.
-FORMAT = 5
+# 6: a document's manifest entry carries its URL (``DocumentEntry.url``).
+FORMAT = 6
 
 
 @dataclass(frozen=True)

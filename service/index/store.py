@@ -82,6 +82,8 @@ class DocumentEntry:
     date: str | None
     sentences: int
     updated_at: float
+    # Where the document was fetched from (a feed entry's page); None for files.
+    url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -172,6 +174,7 @@ class DocumentWrite:
     vectors: np.ndarray
     title: str | None
     date: str | None
+    url: str | None = None
 
     @property
     def version(self) -> str:
@@ -183,18 +186,31 @@ class DocumentWrite:
 # us to upsert, a 1-key one ~115 us), and nothing filters the manifest on its fields: it
 # is read by id or whole.
 _ENTRY_KEY = "entry"
-_ENTRY_FIELDS = ("version", "doc_hash", "title", "date", "sentences", "updated_at")
+# Fields added later go at the end: an entry written before them is shorter and reads
+# with them unset.
+_ENTRY_FIELDS = ("version", "doc_hash", "title", "date", "sentences", "updated_at", "url")
 
 
 def _entry_metadata(d: DocumentWrite, updated_at: float) -> dict[str, Any]:
-    values = [d.version, d.doc_hash, d.title or "", d.date or "", len(d.sentences), updated_at]
+    values = [
+        d.version,
+        d.doc_hash,
+        d.title or "",
+        d.date or "",
+        len(d.sentences),
+        updated_at,
+        d.url or "",
+    ]
     return {_ENTRY_KEY: json.dumps(values, ensure_ascii=False, separators=(",", ":"))}
 
 
 def _entry(source: str, meta: Any) -> DocumentEntry:
     m: dict[str, Any] = dict(meta or {})
     if _ENTRY_KEY in m:
-        m = dict(zip(_ENTRY_FIELDS, json.loads(str(m[_ENTRY_KEY])), strict=True))
+        values = json.loads(str(m[_ENTRY_KEY]))
+        if len(values) > len(_ENTRY_FIELDS):
+            raise ValueError(f"manifest entry of {source!r} has unknown fields: {values!r}")
+        m = dict(zip(_ENTRY_FIELDS, values, strict=False))
     # else: a record written before the entry was one key, one key per field
     return DocumentEntry(
         source=source,
@@ -204,6 +220,7 @@ def _entry(source: str, meta: Any) -> DocumentEntry:
         date=m.get("date") or None,
         sentences=int(m["sentences"]),
         updated_at=float(m.get("updated_at", 0.0)),
+        url=m.get("url") or None,
     )
 
 

@@ -17,6 +17,7 @@ class SourceOut(BaseModel):
     source: str
     title: str | None
     date: str | None
+    url: str | None = None
     sentences: int
 
 
@@ -57,7 +58,7 @@ async def list_sources(container: ContainerDep) -> SourceList:
     snap = await _snapshot(container)
     return SourceList(
         sources=[
-            SourceOut(source=d.source, title=d.title, date=d.date, sentences=d.sentences)
+            SourceOut(source=d.source, title=d.title, date=d.date, url=d.url, sentences=d.sentences)
             for d in sorted(snap.documents.values(), key=lambda d: d.source)
         ]
     )
@@ -73,6 +74,7 @@ async def get_source(source: str, container: ContainerDep) -> DocumentOut:
         source=source,
         title=doc.title,
         date=doc.date,
+        url=doc.url,
         sentences=[SentenceOut(sentence=s.number, text=s.text) for s in snap.of_document(source)],
     )
 
