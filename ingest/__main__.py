@@ -4,6 +4,8 @@ python -m ingest data/articles            # add new, replace changed, keep uncha
 python -m ingest --sync data/articles     # ... and remove documents no longer there
 python -m ingest --remove 000_x.txt       # remove one document
 python -m ingest --check data/articles    # exit 0 if the index is up to date, 3 if not
+python -m ingest --feed URL --feed URL2   # fetch and index the pages of feeds or sitemaps
+python -m ingest --feeds                  # ... of every feed in the setting feeds.urls
 
 With the embedded index, a running service owns the folder: the CLI then sends its
 documents through the service's document API (service/index/ownership.py).
@@ -20,6 +22,7 @@ from pathlib import Path
 import httpx
 
 from ingest.bulk import parse_workers, start_parse_server
+from ingest.feed_sync import PollReport, Write, poll_feeds, write_with
 from ingest.loaders import DocumentError, find_documents
 from ingest.pipeline import Ingester, Summary, content_hash
 from ingest.remote import ServiceWriter, run_remote
@@ -70,10 +73,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--check", action="store_true", help="only report whether the index is stale"
     )
+    parser.add_argument(
+        "--feed",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="an RSS/Atom feed or XML sitemap whose pages to index (repeatable)",
+    )
+    parser.add_argument(
+        "--feeds", action="store_true", help="index the pages of every feed in feeds.urls"
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
+    if args.check and (args.feed or args.feeds):
+        parser.error("--check compares files; a feed's pages are only known by fetching them")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     settings = Settings()
+    args.feed = list(dict.fromkeys(args.feed + (settings.feeds.urls if args.feeds else [])))
     if settings.chroma.mode != "embedded":
         return _run_local(args, settings)  # a Chroma server takes writers from anywhere
     folder = settings.chroma_path
@@ -101,6 +117,7 @@ def _run_through_service(args: argparse.Namespace, settings: Settings, url: str)
         summary, stale = run_remote(
             writer, files, args.remove, args.sync, args.check, embedder_name
         )
+        report = _poll(args, settings, writer.put_bytes)
     except (DocumentError, httpx.HTTPError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -109,7 +126,7 @@ def _run_through_service(args: argparse.Namespace, settings: Settings, url: str)
     if summary is None:
         print("index is stale" if stale else "index is up to date")
         return 3 if stale else 0
-    return _report(summary)
+    return _report(summary, report)
 
 
 def _run_local(args: argparse.Namespace, settings: Settings) -> int:
@@ -126,6 +143,10 @@ def _run_local(args: argparse.Namespace, settings: Settings) -> int:
         summary = Summary()
         if files:
             summary = ingester.ingest_paths(files, progress=not args.quiet and sys.stderr.isatty())
+        report = _poll(args, settings, write_with(ingester))
+        if report is not None:
+            summary.outcomes.extend(report.summary.outcomes)
+            summary.seconds += report.summary.seconds
         for source in args.remove:
             summary.outcomes.append(ingester.remove(source))
         if args.sync:
@@ -139,7 +160,25 @@ def _run_local(args: argparse.Namespace, settings: Settings) -> int:
     except (DocumentError, IndexUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    return _report(summary)
+    return _report(summary, report)
+
+
+def _poll(args: argparse.Namespace, settings: Settings, write: Write) -> PollReport | None:
+    """The pages of ``--feed`` (and ``--feeds``) URLs, or None when none was named."""
+    if not args.feed:
+        return None
+    report = poll_feeds(
+        args.feed,
+        settings.feeds,
+        write,
+        settings.ingest.max_document_bytes,
+        progress=not args.quiet and sys.stderr.isatty(),
+    )
+    for feed in report.failed_feeds():
+        print(f"feed failed: {feed.url}: {feed.error}", file=sys.stderr)
+    for url, _reason in report.skipped:
+        print(f"skipped (robots.txt): {url}", file=sys.stderr)
+    return report
 
 
 def _keep_snapshot(settings: Settings, store: IndexStore, quiet: bool) -> None:
@@ -165,12 +204,18 @@ def _keep_snapshot(settings: Settings, store: IndexStore, quiet: bool) -> None:
         )
 
 
-def _report(summary: Summary) -> int:
+def _report(summary: Summary, feeds: PollReport | None = None) -> int:
     for outcome in summary.outcomes:
         if outcome.status == "failed":
             print(f"failed: {outcome.source}: {outcome.error}", file=sys.stderr)
     print(summary.line())
-    return 1 if summary.count("failed") else 0
+    if feeds is not None:
+        print(
+            f"feeds: {len(feeds.feeds)} polled, {len(feeds.failed_feeds())} failed, "
+            f"{len(feeds.skipped)} pages disallowed by robots.txt"
+        )
+    failed_feeds = feeds is not None and bool(feeds.failed_feeds())
+    return 1 if summary.count("failed") or failed_feeds else 0
 
 
 def run(argv: list[str] | None = None) -> int:

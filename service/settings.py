@@ -620,6 +620,81 @@ class DocumentsSettings(BaseModel):
     )
 
 
+class FeedsSettings(BaseModel):
+    """RSS/Atom feeds and XML sitemaps whose pages are indexed (``python -m ingest --feed``,
+    and the running service's scheduled poll; docs/feeds.md)."""
+
+    urls: list[str] = Field(
+        default_factory=list,
+        description="Feeds (RSS, Atom) and XML sitemaps (urlset or sitemapindex) to poll; "
+        "`python -m ingest --feeds` and the service's schedule read them.",
+    )
+    interval_s: float | None = Field(
+        None,
+        ge=0,
+        description="Seconds from the end of one poll of `feeds.urls` by the running service "
+        "to the start of the next (the first runs at start-up); 0 or unset: the service "
+        "does not poll.",
+    )
+    max_entries: int = Field(
+        50,
+        ge=1,
+        le=10_000,
+        description="Most entries of one feed or sitemap (a sitemap index: of all its "
+        "sitemaps together) fetched per poll, newest first.",
+    )
+    connect_timeout_s: float = Field(
+        5.0, gt=0, description="Seconds to wait for a feed's or page's server to accept."
+    )
+    read_timeout_s: float = Field(
+        15.0,
+        gt=0,
+        description="Seconds a response may stay silent before the request fails (a "
+        "server that hangs).",
+    )
+    total_timeout_s: float = Field(
+        60.0,
+        gt=0,
+        description="Longest one response may take in all, however it trickles in.",
+    )
+    retries: int = Field(
+        2,
+        ge=0,
+        le=10,
+        description="Retries of a request that failed to connect, timed out or was answered "
+        "429 or 5xx, with exponential backoff; other answers (404...) are not retried.",
+    )
+    backoff_s: float = Field(
+        1.0,
+        ge=0,
+        le=60,
+        description="Wait before the first retry; it doubles with each retry, at most 30 s.",
+    )
+    per_site_interval_s: float = Field(
+        1.0,
+        ge=0,
+        le=3600,
+        description="Least seconds between two requests to the same host (a per-site rate "
+        "limit); a longer `Crawl-delay` in the site's robots.txt wins.",
+    )
+    user_agent: str = Field(
+        "newsqa-feeds/0.1 (news question answering; fetches the feeds its operator "
+        "configured, honours robots.txt)",
+        min_length=1,
+        description="User-Agent sent with every request, and the agent robots.txt rules "
+        "are matched against.",
+    )
+    max_redirects: int = Field(
+        5, ge=0, le=20, description="Most redirects followed for one feed or page."
+    )
+    max_feed_bytes: int = Field(
+        10 * 1024 * 1024,
+        ge=1024,
+        description="Largest feed or sitemap read (pages are limited by "
+        "`ingest.max_document_bytes`).",
+    )
+
+
 class Settings(BaseSettings):
     """The whole configuration. Build one with ``Settings()`` and pass it to ``create_app``."""
 
@@ -644,6 +719,7 @@ class Settings(BaseSettings):
     rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)  # type: ignore[arg-type]
     observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)  # type: ignore[arg-type]
     documents: DocumentsSettings = Field(default_factory=DocumentsSettings)  # type: ignore[arg-type]
+    feeds: FeedsSettings = Field(default_factory=FeedsSettings)  # type: ignore[arg-type]
 
     @classmethod
     def settings_customise_sources(
