@@ -15,6 +15,7 @@ from service.documents.documents_router import router as documents_router
 from service.documents.documents_service import DocumentsService
 from service.edge import install_edge
 from service.errors import install_error_handlers
+from service.feeds.feed_poller import FeedPoller
 from service.health.health_router import router as health_router
 from service.index import ownership
 from service.index.errors import IndexUnavailable
@@ -81,8 +82,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         try:
             await run_in_threadpool(warm_up)
+            poller.start()  # off unless feeds.interval_s and feeds.urls are set
             yield
         finally:
+            await run_in_threadpool(poller.stop)
             if container.watch is not None:
                 container.watch.stop()
             if embedded:
@@ -99,7 +102,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     metrics = Metrics(container.index_sizes) if settings.observability.metrics_enabled else None
     app.state.metrics = metrics
     app.state.ask_service = ObservedAskService(container, metrics)
-    app.state.documents_service = DocumentsService(container)
+    app.state.documents_service = documents = DocumentsService(container)
+    # Scheduled feed polls write through the document API's own write path.
+    app.state.feed_poller = poller = FeedPoller(settings, documents, metrics)
     install_error_handlers(app)
     install_openapi(app, settings)
     install_edge(app, settings, metrics)  # auth, rate limits, request log: inside the next

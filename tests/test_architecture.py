@@ -31,6 +31,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "service.ask",
             "service.deps",
             "service.documents",
+            "service.feeds",
             "service.sources",
             "service.health",
             "service.observability",

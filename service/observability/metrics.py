@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from ingest.feed_sync import PollReport
 from service.answering.base import Answer
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -77,6 +78,31 @@ class Metrics:
             registry=r,
         )
         r.register(IndexSizeCollector(index_sizes))
+        # The scheduled feed poll (service.feeds): only the process that polls counts.
+        self.feed_polls = Counter(
+            "newsqa_feed_polls", "Polls of the configured feeds, by result", ["result"], registry=r
+        )
+        self.feed_entries = Counter(
+            "newsqa_feed_entries",
+            "Feed entries handled by polls, by status (added, replaced, unchanged, failed, "
+            "skipped: disallowed by robots.txt)",
+            ["status"],
+            registry=r,
+        )
+        self.feed_failures = Counter(
+            "newsqa_feed_failures", "Feeds that could not be fetched or parsed", registry=r
+        )
+        self.feed_last_poll = Gauge(
+            "newsqa_feed_last_poll_timestamp_seconds",
+            "When the last poll of the feeds finished (Unix time)",
+            registry=r,
+        )
+        self.feed_last_poll_seconds = Gauge(
+            "newsqa_feed_last_poll_duration_seconds", "How long the last poll took", registry=r
+        )
+        self.feed_last_failed = Gauge(
+            "newsqa_feed_last_poll_failed_feeds", "Feeds that failed in the last poll", registry=r
+        )
 
     def observe_answer(self, answer: Answer) -> None:
         for stage, ms in answer.timings_ms.items():
@@ -86,6 +112,21 @@ class Metrics:
             self.refusals.labels(reason=answer.refusal_reason or "unspecified").inc()
         if answer.fallback:
             self.fallbacks.labels(reason=_reason(answer.fallback)).inc()
+
+    def observe_poll(self, report: PollReport) -> None:
+        failed = len(report.failed_feeds())
+        self.feed_polls.labels(result="failures" if failed else "ok").inc()
+        for status in ("added", "replaced", "unchanged", "failed"):
+            self.feed_entries.labels(status=status).inc(report.summary.count(status))
+        self.feed_entries.labels(status="skipped").inc(len(report.skipped))
+        self.feed_failures.inc(failed)
+        self.feed_last_poll.set(report.finished_at)
+        self.feed_last_poll_seconds.set(report.summary.seconds)
+        self.feed_last_failed.set(failed)
+
+    def poll_crashed(self) -> None:
+        """A poll that ended in an error of its own (a bug, the index gone): counted."""
+        self.feed_polls.labels(result="error").inc()
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
