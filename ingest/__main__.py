@@ -126,6 +126,9 @@ def _run_through_service(args: argparse.Namespace, settings: Settings, url: str)
     if summary is None:
         print("index is stale" if stale else "index is up to date")
         return 3 if stale else 0
+    if report is not None:
+        summary.outcomes.extend(report.summary.outcomes)
+        summary.seconds += report.summary.seconds
     return _report(summary, report)
 
 

@@ -390,3 +390,17 @@ def test_documents_api_takes_a_url_and_a_date(scratch: Settings) -> None:
         assert bad.status_code == 422
         listed = client.get("/documents").json()["documents"]
         assert [d["url"] for d in listed] == ["https://news.example/harbour"]
+
+
+def test_the_service_does_not_poll_unless_an_interval_and_feeds_are_set(tmp_path: Path) -> None:
+    from service.feeds.feed_poller import FeedPoller
+
+    def enabled(**feeds: object) -> bool:
+        app = create_app(make_settings(tmp_path, feeds=feeds))
+        poller: FeedPoller = app.state.feed_poller
+        return poller.enabled
+
+    assert not enabled(urls=["http://127.0.0.1:9/feed.xml"])  # the default: no interval
+    assert not enabled(urls=["http://127.0.0.1:9/feed.xml"], interval_s=0)
+    assert not enabled(interval_s=60)
+    assert enabled(urls=["http://127.0.0.1:9/feed.xml"], interval_s=60)
