@@ -147,3 +147,15 @@ def test_int8_needs_the_onnx_backend() -> None:
     settings = Settings(embedding={"backend": "torch", "precision": "int8"})  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="backend=onnx"):
         make_embedder(settings.embedding, settings.llm)
+
+
+def test_the_readme_short_table_gives_the_real_defaults() -> None:
+    """README.md's hand-written table of the most used settings: each default as the
+    generated table (docs/configuration.md) gives it."""
+    defaults = {env: default for env, _, default, _ in config_table.rows()}
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = [line.split(" | ") for line in readme.splitlines() if line.startswith("| `NEWSQA_")]
+    assert len(rows) >= 10
+    for cells in rows:
+        env = cells[0].removeprefix("| ").strip("`")
+        assert cells[1] == defaults[env], f"README.md: {env} default {cells[1]}"
