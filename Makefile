@@ -14,7 +14,7 @@ STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml 2>/dev/null | cut -c1
 .DEFAULT_GOAL := help
 
 help:
-	@echo "make run | test | lint | ingest | bench | eval | llm-local | clean"
+	@echo "make run | test | lint | ingest | bench | eval | eval-report | llm-local | clean"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

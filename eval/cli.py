@@ -1,4 +1,7 @@
-"""``python -m eval run`` and ``python -m eval resolve``: the command line of the eval."""
+"""``python -m eval run|suites|report|resolve|...``: the command line of the eval.
+
+Reports go to ``eval/reports/<YYYY-MM-DD>/`` (``eval/report_files.py``); only ``report``
+(``make eval-report``) rewrites the committed summary beside them."""
 
 from __future__ import annotations
 
@@ -10,16 +13,15 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from eval import report_files
 from eval.cases import DEFAULT_CASE_FILES, EVAL_DIR, load_cases
 from eval.client import InProcess, OverHTTP, ServiceClient, eval_settings
 from eval.resolve import check_gold
 
-REPORTS_DIR = EVAL_DIR / "reports"
-LATEST = REPORTS_DIR / "latest.md"
 NO_LLM = "skipped: no LLM configured (set NEWSQA_LLM__BASE_URL or OPENAI_API_KEY)"
 
 
@@ -178,10 +180,8 @@ def _run(args: argparse.Namespace) -> int:
         print(f"unknown mode(s) {sorted(bad)}: use extractive and/or llm", file=sys.stderr)
         return 2
     results = evaluate(opts)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    out_dir = Path(args.out) if args.out else REPORTS_DIR / stamp
-    default_set = not args.cases
-    write_reports(out_dir, results, LATEST if default_set and not args.no_latest else None)
+    out_dir = _out_dir(args)
+    write_reports(out_dir, results, summary_md=not args.cases)
     print(to_markdown(summary_table(results["totals"])))
     print(f"\nreport: {out_dir / 'report.md'}  ({out_dir / 'report.html'})")
     return 0
@@ -221,14 +221,18 @@ def _html(args: argparse.Namespace) -> int:
     return 0
 
 
-SUITES_LATEST = REPORTS_DIR / "suites.md"
+def _out_dir(args: argparse.Namespace) -> Path:
+    """``--out``, else the dated folder of ``--date`` (default: today)."""
+    if args.out:
+        return Path(args.out)
+    day = date.fromisoformat(args.date) if args.date else date.today()
+    return report_files.dated_dir(day, report_files.REPORTS_DIR)
 
 
 def _suites(args: argparse.Namespace) -> int:
-    import json
-
+    from eval.report_files import suites_markdown, write_suites_report
     from eval.suites import SuiteOptions, run_suites
-    from eval.suites_report import check_floors, load_suite_limits, markdown, plot, summary
+    from eval.suites_report import check_floors, load_suite_limits, markdown, summary
 
     corpora = [c for spec in args.corpus for c in spec.split(",") if c]
     opts = SuiteOptions(
@@ -241,21 +245,17 @@ def _suites(args: argparse.Namespace) -> int:
     started = datetime.now().astimezone()
     results = run_suites(opts)
     table = summary(results)
-    out_dir = Path(args.out) if args.out else REPORTS_DIR / (started.strftime("%Y%m%d-%H%M%S"))
-    out_dir.mkdir(parents=True, exist_ok=True)
     squad = "all questions" if opts.squad_sample is None else f"{opts.squad_sample} per half"
-    head = (
-        f"# Suites side by side\n\nWritten by `make eval` (`python -m eval suites`); columns "
-        f"are defined in `eval/suites_report.py`.\n\n- started: "
-        f"{started.isoformat(timespec='seconds')}\n- commit: {git_commit()}\n- SQuAD: "
-        f"{squad} (seed 1)\n- corpora: {', '.join(opts.corpora)}\n"
-    )
+    head = {
+        "started": started.isoformat(timespec="seconds"),
+        "commit": git_commit(),
+        "SQuAD": f"{squad} (seed 1)",
+        "corpora": ", ".join(opts.corpora),
+    }
     notes = [n for run in results["corpora"].values() for n in run["notes"]]
-    text = head + "".join(f"- note: {n}\n" for n in notes) + "\n" + markdown(table) + "\n"
-    text += "\n![suites](suites.png)\n"
-    (out_dir / "suites.md").write_text(text, encoding="utf-8")
-    plot(table, out_dir / "suites.png")
+    text = suites_markdown(head, notes, markdown(table))
     dump = {
+        "complete": not corpora,  # every suite ran: `make eval-report` may publish it
         "table": table,
         "html": results["html"],
         "corpora": {
@@ -263,16 +263,31 @@ def _suites(args: argparse.Namespace) -> int:
             for k, v in results["corpora"].items()
         },
     }
-    (out_dir / "suites.json").write_text(json.dumps(dump, default=str, indent=1))
-    if not args.no_latest and not args.out and not corpora:
-        SUITES_LATEST.write_text(text, encoding="utf-8")
-        plot(table, SUITES_LATEST.with_suffix(".png"))
+    report = write_suites_report(_out_dir(args), text, table, dump)
     print(markdown(table))
-    print(f"\nreport: {out_dir / 'suites.md'}")
+    print(f"\nreport: {report}  (publish it as eval/reports/suites.md: make eval-report)")
     failures = check_floors(table, load_suite_limits(EVAL_DIR / "thresholds.toml"))
     for failure in failures:
         print(f"BELOW FLOOR: {failure}", file=sys.stderr)
     return 1 if failures else 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from eval.report_files import NothingToPublish, newest_dated_dir, publish
+
+    reports = report_files.REPORTS_DIR
+    src = Path(args.src) if args.src else newest_dated_dir(reports)
+    if src is None:
+        print("no dated report in eval/reports/: run `make eval` first", file=sys.stderr)
+        return 1
+    try:
+        written = publish(src, reports)
+    except NothingToPublish as err:
+        print(err, file=sys.stderr)
+        return 1
+    for path in written:
+        print(f"published {_shown(path)} from {_shown(src)}")
+    return 0
 
 
 def _answer_types(args: argparse.Namespace) -> int:
@@ -324,7 +339,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument(
         "--cases", action="append", help="JSONL case file (repeatable; default: dev + holdout)"
     )
-    run.add_argument("--out", help="report folder (default: eval/reports/<timestamp>/)")
+    run.add_argument("--out", help="report folder (default: eval/reports/<date>/)")
+    run.add_argument("--date", help="YYYY-MM-DD naming the report folder (default: today)")
     run.add_argument("--no-baselines", action="store_true", help="skip the baselines")
     run.add_argument(
         "--judge",
@@ -333,7 +349,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="LLM-judged metrics: auto = when an LLM is configured",
     )
     run.add_argument("--data-dir", help="in-process index folder (default: a fresh temp dir)")
-    run.add_argument("--no-latest", action="store_true", help="do not update reports/latest.md")
     run.add_argument("--quiet", action="store_true", help="no progress bars")
     run.set_defaults(func=_run)
 
@@ -376,10 +391,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     suites.add_argument("--squad-full", action="store_true", help="all 2,805 SQuAD questions")
     suites.add_argument("--no-baselines", action="store_true", help="skip the baselines")
-    suites.add_argument("--out", help="report folder (default: eval/reports/<timestamp>/)")
-    suites.add_argument("--no-latest", action="store_true", help="do not update suites.md")
+    suites.add_argument("--out", help="report folder (default: eval/reports/<date>/)")
+    suites.add_argument("--date", help="YYYY-MM-DD naming the report folder (default: today)")
     suites.add_argument("--quiet", action="store_true", help="no progress bars")
     suites.set_defaults(func=_suites)
+
+    pub = sub.add_parser(
+        "report",
+        help="publish a dated report as the committed summary (eval/reports/suites.md, "
+        "suites.png, latest.md)",
+    )
+    pub.add_argument(
+        "src", nargs="?", help="report folder (default: the newest eval/reports/<date>/)"
+    )
+    pub.set_defaults(func=_report)
 
     types = sub.add_parser(
         "answer-types", help="NER vs regex answer-type check on the tuning halves"

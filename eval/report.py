@@ -234,7 +234,10 @@ def plots(totals: dict[str, Any], rows: Sequence[dict[str, Any]]) -> dict[str, s
 # --- documents --------------------------------------------------------------------------
 
 
-def write_reports(out_dir: Path, results: dict[str, Any], latest: Path | None) -> None:
+def write_reports(out_dir: Path, results: dict[str, Any], summary_md: bool) -> None:
+    """report.md, report.html and results.json into ``out_dir``; with ``summary_md``, also
+    summary.md, the short summary ``make eval-report`` publishes as eval/reports/latest.md
+    (eval/report_files.py). Nothing outside ``out_dir`` is written."""
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "results.json").write_text(
         json.dumps(results, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
@@ -280,14 +283,15 @@ def write_reports(out_dir: Path, results: dict[str, Any], latest: Path | None) -
     h += ["</body></html>"]
     (out_dir / "report.html").write_text("\n".join(h), encoding="utf-8")
 
-    if latest is not None:
-        latest.write_text(
+    if summary_md:
+        (out_dir / "summary.md").write_text(
             "\n".join(
                 [
                     "# Latest eval summary",
                     "",
-                    "Written by `make eval` (`python -m eval run`); metrics are defined in "
-                    "[eval/README.md](../README.md). Full report: `eval/reports/<timestamp>/`.",
+                    "Written by `make eval-home` (`python -m eval run`) and published by "
+                    "`make eval-report`; metrics are defined in [eval/README.md](../README.md). "
+                    "Full report: `eval/reports/<date>/` of the run.",
                     "",
                     _meta_lines(meta),
                     "",

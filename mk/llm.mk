@@ -29,7 +29,7 @@ LLM_WHEELS := $(LLM_WHEELS_ROOT)/llama-cpp-python-$(LLM_WHEEL_KEY)
 .PHONY: llm-wheel llm-deps llm-local llm-check
 
 # --no-cache-dir: pip would otherwise reuse a wheel it built earlier with other flags.
-# flock: two checkouts on one machine (worktrees, CI beside a session) build it once.
+# flock: two checkouts on one machine (worktrees, CI beside a developer's build) build it once.
 llm-wheel:
 	@mkdir -p $(LLM_WHEELS_ROOT)
 	@flock $(LLM_WHEELS_ROOT)/.build.lock $(MAKE) --no-print-directory llm-wheel-locked

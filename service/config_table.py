@@ -1,12 +1,14 @@
-"""The README's configuration table, generated from the settings tree.
+"""The full configuration table (docs/configuration.md), generated from the settings tree.
 
     python -m service.config_table            # print the Markdown table
-    python -m service.config_table --write    # refresh it in README.md between the markers
-    python -m service.config_table --check    # exit 1 if README.md's table is out of date
+    python -m service.config_table --write    # refresh it in docs/configuration.md
+    python -m service.config_table --check    # exit 1 if that table is out of date
 
 The table is the single place where an operator reads which environment variables exist,
 so it is derived from ``service.settings`` (field types, defaults, descriptions) rather
-than written by hand; a test fails when README.md and the settings tree disagree.
+than written by hand; a test fails when docs/configuration.md and the settings tree
+disagree. (The README keeps a short hand-written table of the most used settings; a test
+checks that every variable it names is one of these.)
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from service.settings import PROJECT_ROOT, Settings
 
 START = "<!-- config-table:start -->"
 END = "<!-- config-table:end -->"
-README = PROJECT_ROOT / "README.md"
+CONFIG_DOC = PROJECT_ROOT / "docs" / "configuration.md"
 ENV_PREFIX = "NEWSQA_"
 HEADING = """## Configuration
 
@@ -144,22 +146,22 @@ def section(table: str) -> str:
     return f"{START}\n{note}\n\n{table}\n{END}"
 
 
-def table_in(readme_text: str) -> str | None:
+def table_in(doc_text: str) -> str | None:
     """The table between the markers, or None when the markers are missing."""
-    start, end = readme_text.find(START), readme_text.find(END)
+    start, end = doc_text.find(START), doc_text.find(END)
     if start < 0 or end < start:
         return None
-    inner = readme_text[start + len(START) : end].strip("\n")
+    inner = doc_text[start + len(START) : end].strip("\n")
     body = [line for line in inner.splitlines() if line.startswith("|")]
     return "\n".join(body) + "\n"
 
 
-def refreshed(readme_text: str, table: str) -> str:
-    """README text with the table replaced, or appended with its markers when absent."""
-    start, end = readme_text.find(START), readme_text.find(END)
+def refreshed(doc_text: str, table: str) -> str:
+    """The document's text with the table replaced, or appended with its markers when absent."""
+    start, end = doc_text.find(START), doc_text.find(END)
     if start >= 0 and end > start:
-        return readme_text[:start] + section(table) + readme_text[end + len(END) :]
-    body = readme_text.rstrip("\n")
+        return doc_text[:start] + section(table) + doc_text[end + len(END) :]
+    body = doc_text.rstrip("\n")
     sep = "\n\n" if body else ""
     return f"{body}{sep}{HEADING}\n\n{section(table)}\n"
 
@@ -167,19 +169,21 @@ def refreshed(readme_text: str, table: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m service.config_table")
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--write", action="store_true", help="refresh the table in README.md")
-    group.add_argument("--check", action="store_true", help="exit 1 if README.md is stale")
-    parser.add_argument("--readme", type=Path, default=README)
+    group.add_argument("--write", action="store_true", help="refresh the table in --file")
+    group.add_argument("--check", action="store_true", help="exit 1 if --file's table is stale")
+    parser.add_argument(
+        "--file", type=Path, default=CONFIG_DOC, help="Markdown file holding the table"
+    )
     args = parser.parse_args(argv)
     table = markdown()
     if args.write:
-        text = args.readme.read_text(encoding="utf-8") if args.readme.exists() else ""
-        args.readme.write_text(refreshed(text, table), encoding="utf-8")
+        text = args.file.read_text(encoding="utf-8") if args.file.exists() else ""
+        args.file.write_text(refreshed(text, table), encoding="utf-8")
         return 0
     if args.check:
-        text = args.readme.read_text(encoding="utf-8") if args.readme.exists() else ""
+        text = args.file.read_text(encoding="utf-8") if args.file.exists() else ""
         if table_in(text) != table:
-            print(f"{args.readme}: configuration table is stale; run with --write", file=sys.stderr)
+            print(f"{args.file}: configuration table is stale; run with --write", file=sys.stderr)
             return 1
         return 0
     sys.stdout.write(table)

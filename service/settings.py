@@ -3,7 +3,8 @@
 Every field is read from environment variables with the prefix ``NEWSQA_`` and ``__``
 between nesting levels (``NEWSQA_CHROMA__MODE=http``), from an optional ``.env`` file,
 and from an optional TOML settings file named by ``NEWSQA_SETTINGS_FILE``.
-The README's configuration table is generated from this tree (``python -m service.config_table``).
+The configuration table of docs/configuration.md is generated from this tree
+(``python -m service.config_table``).
 """
 
 from __future__ import annotations

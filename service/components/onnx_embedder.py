@@ -10,7 +10,7 @@ Pooling -> Normalize. Vectors match the torch path to ~1e-6 (``tests/test_onnx_e
 
 Measured on this 2-core machine (batch of 64 news sentences): torch 1 thread ~55
 sentences/s; ONNX fp32 2 threads ~400-500/s; ONNX int8 (dynamic quantisation) faster
-still, see the README's Performance section for the figures and its eval score.
+still, see docs/performance.md for the figures and its eval score.
 """
 
 from __future__ import annotations

@@ -198,7 +198,7 @@ def test_every_variable_is_one_the_code_reads(profile: str | None) -> None:
     for name, service in compose_config(profile)["services"].items():
         for var in env_of(service):
             if var.startswith("NEWSQA_"):
-                assert var in known, f"{name}: {var} is not a setting (see README's table)"
+                assert var in known, f"{name}: {var} is not a setting (see docs/configuration.md)"
                 continue
             reader = EXTERNAL_VARS.get(var)
             assert reader is not None, f"{name}: nothing here reads {var}"
