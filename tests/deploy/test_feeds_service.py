@@ -67,9 +67,18 @@ def test_two_workers_poll_as_one_and_the_cli_writes_through_the_service(tmp_path
         assert done.returncode == 0, done.stderr
         assert "a service owns" not in done.stdout and "1 added" in done.stdout, done.stdout
         mill = source_name(f"{u}/news/mill")
-        wait_for(lambda: listed(mill) is not None, timeout_s=10)
-        got = listed(mill)
-        assert got is not None and (got["url"], got["date"]) == (f"{u}/news/mill", "2024-12-04")
+
+        def mill_listed_everywhere() -> object:
+            # Each worker re-reads the index on its own refresh interval, so one /sources
+            # call may reach a worker that has it and the next one that does not yet:
+            # wait until several calls in a row (both workers) list it, with its URL and date.
+            seen = [listed(mill) for _ in range(6)]
+            return all(
+                got is not None and (got["url"], got["date"]) == (f"{u}/news/mill", "2024-12-04")
+                for got in seen
+            ) or seen
+
+        wait_for(mill_listed_everywhere, timeout_s=30)
     finally:
         service.stop()
         site.stop()
