@@ -73,10 +73,14 @@ def test_two_workers_poll_as_one_and_the_cli_writes_through_the_service(tmp_path
             # call may reach a worker that has it and the next one that does not yet:
             # wait until several calls in a row (both workers) list it, with its URL and date.
             seen = [listed(mill) for _ in range(6)]
-            return all(
-                got is not None and (got["url"], got["date"]) == (f"{u}/news/mill", "2024-12-04")
-                for got in seen
-            ) or seen
+            return (
+                all(
+                    got is not None
+                    and (got["url"], got["date"]) == (f"{u}/news/mill", "2024-12-04")
+                    for got in seen
+                )
+                or seen
+            )
 
         wait_for(mill_listed_everywhere, timeout_s=30)
     finally:
