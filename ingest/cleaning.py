@@ -80,6 +80,9 @@ class CleanDocument:
     date: str | None = None
     byline: str | None = None
     site: str | None = None
+    url: str | None = None  # a page's canonical URL (HTML metadata)
+    domain: str | None = None  # its domain
+    date_source: str | None = None  # "text" (a header line) or "html" (page metadata)
     headings: list[str] = field(default_factory=list)
     dropped: list[tuple[str, str]] = field(default_factory=list)  # (reason, text)
 
@@ -174,6 +177,7 @@ def clean(text: str) -> CleanDocument:
         t = line.text
         if not seen_prose and doc.date is None and (m := _DATE_HEADER.match(t)):
             doc.date = m.group("date")
+            doc.date_source = "text"
             rest = m.group("rest").strip()
             if rest and not doc.title:
                 doc.title = rest

@@ -42,13 +42,16 @@ _INVISIBLE = frozenset("head script style template iframe object svg".split())
 
 @dataclass(frozen=True)
 class HtmlDocument:
-    """What a page says (its blocks, in order) and what it is (title, date, author, site)."""
+    """What a page says (its blocks, in order) and what it is (title, date, author, site
+    name, and its canonical URL and domain when the page names them)."""
 
     blocks: list[str]
     title: str | None
     date: str | None
     author: str | None
     site: str | None
+    url: str | None = None
+    domain: str | None = None  # trafilatura's hostname of ``url``: lower case, no "www."
 
 
 def _collapse(text: str) -> str:
@@ -173,6 +176,8 @@ def extract_html(data: bytes | str) -> HtmlDocument:
         date=_clean_meta(doc.date),
         author=_clean_meta(doc.author),
         site=_clean_meta(doc.sitename or doc.hostname),
+        url=_clean_meta(doc.url),
+        domain=_clean_meta(doc.hostname),
     )
 
 

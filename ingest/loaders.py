@@ -50,6 +50,8 @@ def read_document(name: str, data: bytes) -> tuple[str, CleanDocument]:
         page = extract_html(data)
         text, doc = from_blocks(page.blocks)
         doc.title, doc.date, doc.byline, doc.site = page.title, page.date, page.author, page.site
+        doc.url, doc.domain = page.url, page.domain
+        doc.date_source = "html" if page.date else None
         return text, doc
     text = decode(data)
     if "\x00" in text:

@@ -24,6 +24,7 @@ from ingest.parse import ParsedDocument, parse_document
 from ingest.sentences import Sentence
 from ingest.teasers import foreign_tail
 from service.components.embeddings import Embedder
+from service.index.sites import site_domain
 from service.index.store import DocumentEntry, DocumentWrite, IndexStore, StoredSentence
 from service.language.entities import EntityTagger, tag_documents
 from service.settings import IngestSettings
@@ -32,7 +33,9 @@ log = logging.getLogger(__name__)
 
 # Bump when cleaning or segmentation changes, so that `make run` re-indexes old data.
 # 7: sentences carry their entity labels (an index without them answers, types unknown).
-PIPELINE_VERSION = "7"
+# 8: documents carry their author, site domain, date source and the page's own URL (the
+#    filters of /ask read them).
+PIPELINE_VERSION = "8"
 
 Status = Literal["added", "unchanged", "replaced", "failed", "removed"]
 
@@ -68,15 +71,16 @@ class PreparedDocument:
     title: str | None
     date: str | None
     sentences: list[Sentence]
-    # From an HTML page's metadata (a byline in plain text); not stored in the index yet.
+    # From an HTML page's metadata (a byline in plain text).
     author: str | None
-    site: str | None
+    site: str | None  # the domain of ``url``, else of the page's own hostname
     vectors: np.ndarray
     # The sentences' repaired text (``ParsedDocument.embed_texts``), which the tagger reads.
     repaired: list[str]
     # Their entity labels, when the parse tagged them (``ParsedDocument.labels``).
     labels: list[frozenset[str]] | None = None
     url: str | None = None
+    date_source: str | None = None  # see ``DocumentEntry.date_source``
 
 
 @dataclass
@@ -162,6 +166,9 @@ class Ingester:
             log.info("%s: dropping %d trailing teaser sentences", parsed.source, drop)
             sentences, vectors, repaired = sentences[:-drop], vectors[:-drop], repaired[:-drop]
             labels = labels[:-drop] if labels is not None else None
+        # What it came with (a feed entry, a POST /documents field) wins over the page.
+        url = (meta.url if meta else None) or doc.url
+        dated_by_meta = bool(meta and meta.date)
         return PreparedDocument(
             source=parsed.source,
             doc_hash=content_hash(parsed.data, self.embedder.name, meta),
@@ -170,11 +177,12 @@ class Ingester:
             date=(meta.date if meta else None) or doc.date,
             sentences=sentences,
             author=doc.byline,
-            site=doc.site,
+            site=site_domain(url) or site_domain(doc.domain),
             vectors=vectors,
             repaired=repaired,
             labels=labels,
-            url=meta.url if meta else None,
+            url=url,
+            date_source="metadata" if dated_by_meta else doc.date_source if doc.date else None,
         )
 
     def prepare(
@@ -229,6 +237,9 @@ class Ingester:
                     title=p.title,
                     date=p.date,
                     url=p.url,
+                    author=p.author,
+                    site=p.site,
+                    date_source=p.date_source,
                 )
                 for (p, _), labels in zip(group, entities, strict=True)
             ]

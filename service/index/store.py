@@ -82,8 +82,16 @@ class DocumentEntry:
     date: str | None
     sentences: int
     updated_at: float
-    # Where the document was fetched from (a feed entry's page); None for files.
+    # The article's own address: a feed entry's page, a POST /documents field, or the
+    # page's canonical URL in its HTML; None when nothing says.
     url: str | None = None
+    # Its byline ("A; B" for several authors, as trafilatura joins them) and its site's
+    # domain (lower case, no "www."), both from the page or its URL; None: unknown.
+    author: str | None = None
+    site: str | None = None
+    # Where ``date`` comes from: "metadata" (a feed entry, a POST /documents field),
+    # "html" (the page's metadata, by trafilatura), "text" (a date header line).
+    date_source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -175,6 +183,9 @@ class DocumentWrite:
     title: str | None
     date: str | None
     url: str | None = None
+    author: str | None = None
+    site: str | None = None
+    date_source: str | None = None
 
     @property
     def version(self) -> str:
@@ -188,7 +199,18 @@ class DocumentWrite:
 _ENTRY_KEY = "entry"
 # Fields added later go at the end: an entry written before them is shorter and reads
 # with them unset.
-_ENTRY_FIELDS = ("version", "doc_hash", "title", "date", "sentences", "updated_at", "url")
+_ENTRY_FIELDS = (
+    "version",
+    "doc_hash",
+    "title",
+    "date",
+    "sentences",
+    "updated_at",
+    "url",
+    "author",
+    "site",
+    "date_source",
+)
 
 
 def _entry_metadata(d: DocumentWrite, updated_at: float) -> dict[str, Any]:
@@ -200,6 +222,9 @@ def _entry_metadata(d: DocumentWrite, updated_at: float) -> dict[str, Any]:
         len(d.sentences),
         updated_at,
         d.url or "",
+        d.author or "",
+        d.site or "",
+        d.date_source or "",
     ]
     return {_ENTRY_KEY: json.dumps(values, ensure_ascii=False, separators=(",", ":"))}
 
@@ -221,6 +246,9 @@ def _entry(source: str, meta: Any) -> DocumentEntry:
         sentences=int(m["sentences"]),
         updated_at=float(m.get("updated_at", 0.0)),
         url=m.get("url") or None,
+        author=m.get("author") or None,
+        site=m.get("site") or None,
+        date_source=m.get("date_source") or None,
     )
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from service.deps import ContainerDep
 from service.errors import ApiError
 from service.index.corpus import CorpusSnapshot
+from service.index.store import DocumentEntry
 
 router = APIRouter(prefix="/sources", tags=["sources"])
 
@@ -18,7 +19,25 @@ class SourceOut(BaseModel):
     title: str | None
     date: str | None
     url: str | None = None
+    author: str | None = None
+    site: str | None = Field(None, description="The site's domain (filter `sites` names it).")
+    date_source: str | None = Field(
+        None, description="Where `date` comes from: `metadata`, `html` or `text`."
+    )
     sentences: int
+
+    @classmethod
+    def of(cls, d: DocumentEntry) -> SourceOut:
+        return cls(
+            source=d.source,
+            title=d.title,
+            date=d.date,
+            url=d.url,
+            author=d.author,
+            site=d.site,
+            date_source=d.date_source,
+            sentences=d.sentences,
+        )
 
 
 class SentenceOut(BaseModel):
@@ -57,10 +76,7 @@ async def list_sources(container: ContainerDep) -> SourceList:
     """Every indexed document with its title and number of sentences."""
     snap = await _snapshot(container)
     return SourceList(
-        sources=[
-            SourceOut(source=d.source, title=d.title, date=d.date, url=d.url, sentences=d.sentences)
-            for d in sorted(snap.documents.values(), key=lambda d: d.source)
-        ]
+        sources=[SourceOut.of(d) for d in sorted(snap.documents.values(), key=lambda d: d.source)]
     )
 
 
@@ -69,12 +85,8 @@ async def get_source(source: str, container: ContainerDep) -> DocumentOut:
     """A document's sentences, numbered as citations number them."""
     snap = await _snapshot(container)
     _known(snap, source)
-    doc = snap.documents[source]
     return DocumentOut(
-        source=source,
-        title=doc.title,
-        date=doc.date,
-        url=doc.url,
+        **SourceOut.of(snap.documents[source]).model_dump(exclude={"sentences"}),
         sentences=[SentenceOut(sentence=s.number, text=s.text) for s in snap.of_document(source)],
     )
 
