@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 
-from bench.load import Service, latency, load_average, throughput, time_calls
+from bench.load import Service, filter_cost, latency, load_average, throughput, time_calls
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = ROOT / "bench" / "questions.txt"
@@ -54,6 +54,12 @@ def seed(rounds: int, requests: int) -> dict[str, Any]:
         with TestClient(create_app(Settings())) as client:
             time_calls(client.post, questions, 1)  # warm-up
             results.append(latency("in-process", time_calls(client.post, questions, rounds)))
+            sources = sorted(p.name for p in (ROOT / "data" / "articles").glob("*.txt"))[:3]
+            filters = [
+                filter_cost(
+                    "sources (3 of 5)", client.post, questions, rounds, {"sources": sources}
+                )
+            ]
         with Service(env) as service:
             with httpx.Client(base_url=service.url, timeout=30) as http:
                 time_calls(http.post, questions, 1)
@@ -64,6 +70,7 @@ def seed(rounds: int, requests: int) -> dict[str, Any]:
         "cpus": os.cpu_count(),
         "ingest_s": round(ingest_s, 2),
         "ask": results,
+        "filters": filters,
         "throughput": levels,
         "ready_s": round(ready_s, 1),
         "rss_mb": round(rss),
@@ -78,8 +85,17 @@ def print_seed(record: dict[str, Any]) -> None:
     print(f"{'path':<12} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     for r in record["ask"]:
         print(f"{r['path']:<12} {r['n']:>5} {r['p50_ms']:>8} {r['p95_ms']:>8} {r['max_ms']:>8}")
+    for f in record["filters"]:
+        print_filter(f)
     for t in record["throughput"]:
         print(f"{t['clients']:>3} clients: {t['req_per_s']} req/s, {t['errors']} errors")
+
+
+def print_filter(f: dict[str, Any]) -> None:
+    print(
+        f"filter {f['filter']}: in-process p50 {f['p50_ms']} ms without, "
+        f"{f['p50_filtered_ms']} ms with (x{f['ratio']}, {f['n']} pairs)"
+    )
 
 
 def main() -> None:
@@ -121,6 +137,8 @@ def main() -> None:
     for n in args.scale:
         results.append(scale.run(n, pool, questions, args.requests, args.distinct))
         print(scale.report(model, pages, results[-1:]).splitlines()[-1], flush=True)
+        for f in results[-1]["filters"]:
+            print_filter(f)
     print(scale.report(model, pages, results))
     record = {"model": model, "pages_cold": pages, "runs": results}
     (RESULTS / "scale.json").write_text(json.dumps(record, indent=2))

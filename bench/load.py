@@ -38,16 +38,53 @@ def load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def time_calls(post: Callable[..., Any], questions: list[str], rounds: int) -> list[float]:
+def time_calls(
+    post: Callable[..., Any],
+    questions: list[str],
+    rounds: int,
+    fields: dict[str, Any] | None = None,
+) -> list[float]:
+    """Milliseconds of each ``/ask`` of ``questions`` (``rounds`` passes), with the
+    request's other ``fields`` (a filter) when given."""
     out = []
     for _ in range(rounds):
         for q in questions:
             t = time.perf_counter()
-            r = post("/ask", json={"question": q})
+            r = post("/ask", json={"question": q, **(fields or {})})
             out.append((time.perf_counter() - t) * 1000)
             if r.status_code != 200:
                 raise SystemExit(f"/ask answered {r.status_code}: {r.text}")
     return out
+
+
+def paired_calls(
+    post: Callable[..., Any], questions: list[str], rounds: int, fields: dict[str, Any]
+) -> tuple[list[float], list[float]]:
+    """Each question asked without and with ``fields``, one after the other, so that both
+    lists see the same moments of a shared machine's load: (without, with)."""
+    plain: list[float] = []
+    filtered: list[float] = []
+    for _ in range(rounds):
+        for q in questions:
+            plain += time_calls(post, [q], 1)
+            filtered += time_calls(post, [q], 1, fields)
+    return plain, filtered
+
+
+def filter_cost(
+    name: str, post: Callable[..., Any], questions: list[str], rounds: int, fields: dict[str, Any]
+) -> dict[str, Any]:
+    """p50 of ``/ask`` without and with a filter, asked in pairs, and their ratio."""
+    plain, filtered = paired_calls(post, questions, rounds, fields)
+    a, b = statistics.median(plain), statistics.median(filtered)
+    return {
+        "filter": name,
+        "fields": fields,
+        "n": len(plain),
+        "p50_ms": round(a, 1),
+        "p50_filtered_ms": round(b, 1),
+        "ratio": round(b / a, 3),
+    }
 
 
 def tree_rss_mb(pid: int) -> float:

@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 
 from bench import synthetic
-from bench.load import Service, latency, load_average, throughput, time_calls
+from bench.load import Service, filter_cost, latency, load_average, throughput, time_calls
 
 _SUMMARY = re.compile(r"(\d+) sentences \((\d+) embedded, (\d+) from cache\)")
 
@@ -128,7 +128,7 @@ def run(
         # service.index.snapshot_file); the first start built it from Chroma.
         with Service(env) as service:
             restart_s = service.ready_s
-        in_process = _in_process(env, questions)
+        in_process, filters = _in_process(env, questions, n)
     return {
         "articles": n,
         "distinct": distinct,
@@ -141,13 +141,19 @@ def run(
         "rss_mb": round(rss, 0),
         "ask_http": latency("http", http_ms),
         "ask_in_process": latency("in-process", in_process),
+        "filters": filters,
         "throughput": levels,
         "load": load_average(),
     }
 
 
-def _in_process(env: dict[str, str], questions: list[str]) -> list[float]:
-    """/ask through the ASGI app in this process (no HTTP), with the same settings."""
+def _in_process(
+    env: dict[str, str], questions: list[str], n: int
+) -> tuple[list[float], list[dict[str, Any]]]:
+    """/ask through the ASGI app in this process (no HTTP), with the same settings; and the
+    cost of filters (each question without and with one, in pairs): a month of the
+    synthetic archive's year of dates (~8 % of it), the whole year, one site's worth of
+    named sources (the first tenth of the files)."""
     from fastapi.testclient import TestClient
 
     from service.app import create_app
@@ -158,7 +164,16 @@ def _in_process(env: dict[str, str], questions: list[str]) -> list[float]:
     try:
         with TestClient(create_app(Settings())) as client:
             time_calls(client.post, questions[:5], 1)
-            return time_calls(client.post, questions, 1)
+            plain = time_calls(client.post, questions, 1)
+            month = {"date_from": "2024-03-01", "date_to": "2024-03-31"}
+            year = {"date_from": "2024-01-01", "date_to": "2024-12-31"}
+            named = {"sources": [synthetic.file_name(i) for i in range(0, n, 10)][:100]}
+            filters = [
+                filter_cost("one month", client.post, questions, 1, month),
+                filter_cost("the whole year", client.post, questions, 1, year),
+                filter_cost(f"{len(named['sources'])} sources", client.post, questions, 1, named),
+            ]
+            return plain, filters
     finally:
         os.environ.clear()
         os.environ.update(saved)

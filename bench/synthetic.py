@@ -20,6 +20,7 @@ sentence's variants lie close together.
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from pathlib import Path
 
@@ -62,11 +63,21 @@ def write_articles(
                 picked = [_marked(s, total + k, vocabulary) for k, s in enumerate(picked)]
             total += len(picked)
             paragraphs.append(" ".join(picked))
-        title = f"Synthetic article {i:06d}"
-        (folder / f"scale_{i:06d}.txt").write_text(
+        # a date header line: the articles span 2024, a day each in turn
+        day = FIRST_DAY + dt.timedelta(days=i % 366)
+        title = f"date {day.isoformat()} Synthetic article {i:06d}"
+        (folder / file_name(i)).write_text(
             title + "\n\n" + "\n\n".join(paragraphs) + "\n", encoding="utf-8"
         )
     return total
+
+
+FIRST_DAY = dt.date(2024, 1, 1)
+
+
+def file_name(i: int) -> str:
+    """The ``i``-th synthetic article's file name."""
+    return f"scale_{i:06d}.txt"
 
 
 def _mark_words(pool: list[str]) -> list[str]:

@@ -6,6 +6,9 @@ reader's probabilities, not of known questions. In order (the first that holds d
 - ``instruction``: the message addresses the system (override, role play, prompt
   extraction) instead of asking about the articles;
 - ``empty_index``: there is nothing to answer from;
+- ``no_documents_match_filter``: the request's filter (sources, sites, dates, authors)
+  admits no document; the refusal names the filter, and nothing is answered from the
+  rest of the archive;
 - ``unknown_terms``: a specific term of the question (a name, a number) that the corpus
   never mentions;
 - ``no_evidence``: the evidence is too far from the question (dense similarity) or covers
@@ -41,7 +44,12 @@ INSTRUCTION_TEXT = "I can only answer questions about the news articles in the i
 EMPTY_INDEX_TEXT = "The index holds no articles yet."
 
 RefusalReason = Literal[
-    "instruction", "empty_index", "unknown_terms", "no_evidence", "not_answerable"
+    "instruction",
+    "empty_index",
+    "no_documents_match_filter",
+    "unknown_terms",
+    "no_evidence",
+    "not_answerable",
 ]
 
 
@@ -101,6 +109,11 @@ def refusal(
         return Refusal("instruction", INSTRUCTION_TEXT)
     if not snap.sentences:
         return Refusal("empty_index", EMPTY_INDEX_TEXT)
+    if retrieval.scope is not None and retrieval.scope.empty:
+        return Refusal(
+            "no_documents_match_filter",
+            f"No article matches the filter ({retrieval.scope.filter.describe()}).",
+        )
     answerability = retrieval.answerability
     missing = unknown_terms(text, snap)
     if missing:

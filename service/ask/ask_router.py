@@ -12,6 +12,7 @@ from sse_starlette.sse import EventSourceResponse
 
 from service.answering.base import Answer, Turn
 from service.ask.ask_service import AskInput
+from service.ask.filter_fields import FilterFields
 from service.deps import AskServiceDep
 from service.errors import UNAVAILABLE_DETAIL
 from service.index.errors import IndexUnavailable
@@ -33,7 +34,7 @@ class Message(BaseModel):
     content: str = Field(description="The message text.")
 
 
-class AskRequest(BaseModel):
+class AskRequest(FilterFields):
     # strict: `"include_retrieval": 0` is an error, as the schema says, not a silent False.
     model_config = ConfigDict(
         extra="forbid",
@@ -41,6 +42,12 @@ class AskRequest(BaseModel):
         json_schema_extra={
             "examples": [
                 {"question": "What did Ushakov say?"},
+                {
+                    "question": "What did the union leader say?",
+                    "sites": ["bbc.co.uk"],
+                    "date_from": "2024-12-01",
+                    "date_to": "2024-12-31",
+                },
                 {
                     "question": "And what did Kallas say?",
                     "history": [
@@ -69,6 +76,7 @@ class AskRequest(BaseModel):
             history=tuple(Turn(m.role, m.content) for m in self.history),
             top_k=self.top_k,
             mode=self.mode,
+            filter=self.to_filter(),
         )
 
 
@@ -97,9 +105,10 @@ class AskResponse(BaseModel):
     fallback: str | None = None
     refusal_reason: str | None = Field(
         None,
-        description="Why the service refused: `instruction`, `empty_index`, `unknown_terms`, "
-        "`no_evidence` or `not_answerable` (the reader's answerability is below the "
-        "fitted threshold).",
+        description="Why the service refused: `instruction`, `empty_index`, "
+        "`no_documents_match_filter` (the request's filter admits no document), "
+        "`unknown_terms`, `no_evidence` or `not_answerable` (the reader's answerability "
+        "is below the fitted threshold).",
     )
     answerability: float | None = Field(
         None,

@@ -17,6 +17,7 @@ from service.answering.followup import condense
 from service.answering.refusal import Refusal, refusal
 from service.container import Container
 from service.errors import ApiError
+from service.index.catalog import DocumentFilter
 from service.language.question import is_instruction
 from service.retrieval.hybrid import Retrieval
 
@@ -27,6 +28,7 @@ class AskInput:
     history: tuple[Turn, ...] = ()
     top_k: int | None = None
     mode: str | None = None
+    filter: DocumentFilter | None = None  # the documents to answer from (None: all)
 
 
 class AskService:
@@ -90,7 +92,7 @@ class AskService:
         timings["condense"] = (time.perf_counter() - t0) * 1000
         question = Question(data.question, standalone, data.history, data.top_k)
         t1 = time.perf_counter()
-        retrieval = self.container.retriever().retrieve(standalone, data.top_k)
+        retrieval = self.container.retriever().retrieve(standalone, data.top_k, data.filter)
         timings["retrieve"] = (time.perf_counter() - t1) * 1000
         refused = refusal(
             question.original,

@@ -64,16 +64,25 @@ class Carriers:
         """The ``n`` best sentences carrying ``texts`` (text indices, each with its score):
         (position, score), best first, ties by position. At most ``n`` sentences of a text
         are read: a line 500 articles carry costs ``n``, not 500."""
-        texts = np.asarray(texts, dtype=np.int64)
         if n <= 0 or not len(texts):
             return []
+        positions, values = self.expand(texts, scores, n)
+        best = np.lexsort((positions, -values))[:n]
+        return [(int(p), float(v)) for p, v in zip(positions[best], values[best], strict=True)]
+
+    def expand(
+        self, texts: np.ndarray, scores: np.ndarray, most: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The sentences carrying ``texts`` (at most ``most`` of each text: its first),
+        each with its text's score: (positions, scores), grouped by text."""
+        texts = np.asarray(texts, dtype=np.int64)
         starts = self.bounds[texts]
-        lengths = np.minimum(self.bounds[texts + 1] - starts, n)
+        lengths = self.bounds[texts + 1] - starts
+        if most is not None:
+            lengths = np.minimum(lengths, most)
         total = int(lengths.sum())
         # the positions order[starts[j] : starts[j] + lengths[j]] of every text j, in one
         # gather: each slot's offset within its text, added to its text's start
         offsets = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
         positions = self.order[np.repeat(starts, lengths) + offsets]
-        values = np.repeat(np.asarray(scores), lengths)
-        best = np.lexsort((positions, -values))[:n]
-        return [(int(p), float(v)) for p, v in zip(positions[best], values[best], strict=True)]
+        return positions, np.repeat(np.asarray(scores), lengths)

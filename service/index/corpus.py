@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from service.index.carriers import Carriers, locate
+from service.index.catalog import Catalog, Scope
 from service.index.errors import IndexUnavailable
 from service.index.lexical import LexicalIndex
 from service.index.snapshot_file import SnapshotFiles
@@ -98,6 +99,7 @@ class CorpusSnapshot:
         self.said_by  # noqa: B018 (cached, and the speakers with it)
         self.entity_labels  # noqa: B018 (cached)
         self._carriers  # noqa: B018 (cached; 0.2 s at 2M sentences)
+        self.catalog  # noqa: B018 (cached)
         return self
 
     def to_parts(self) -> dict[str, object]:
@@ -243,6 +245,11 @@ class CorpusSnapshot:
     def of_document(self, source: str) -> list[StoredSentence]:
         lo, hi = self.ranges.get(source, (0, 0))
         return self.sentences[lo:hi]
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        """The documents by date, site and author, for request filters (``catalog``)."""
+        return Catalog(self.documents, self.ranges, len(self.sentences))
 
     @cached_property
     def ranges(self) -> dict[str, tuple[int, int]]:
@@ -500,7 +507,7 @@ class IndexState:
             self._refreshing.clear()
 
     def dense(
-        self, snap: CorpusSnapshot, query: np.ndarray, n: int
+        self, snap: CorpusSnapshot, query: np.ndarray, n: int, within: Scope | None = None
     ) -> list[tuple[str, int, float]]:
         """Nearest sentences of ``snap``: (source, number, cosine similarity), best first.
 
@@ -509,13 +516,41 @@ class IndexState:
         half of a retrieval; the exact product costs microseconds there. Above it, Chroma's
         HNSW index (sublinear) answers.
         """
-        if len(snap.vectors) > self.exact_dense_max:
+        if within is not None:
+            hits = self._dense_within(snap, query, n, within)
+        elif len(snap.vectors) > self.exact_dense_max:
             found = self.store.query(query, min(n, len(snap.vectors)))
             hits = snap.carriers_of_keys(found, n)
         else:
             hits = snap.nearest(query, n)
         rows = snap.sentences
         return [(rows[i].source, rows[i].number, sim) for i, sim in hits]
+
+    def _dense_within(
+        self, snap: CorpusSnapshot, query: np.ndarray, n: int, scope: Scope
+    ) -> list[tuple[int, float]]:
+        """The ``n`` nearest sentences among ``scope``'s: exact over the scope's vectors
+        when the snapshot or the scope is small enough for the exact product; else
+        Chroma's HNSW answer for the whole archive, deep enough that ``n`` of its hits
+        should fall in the scope (its share of the sentences, twice over), and the exact
+        product over the scope when they do not."""
+        positions = scope.positions
+        if not len(positions) or not n:
+            return []
+        q = np.asarray(query, dtype=np.float32)
+        if len(snap.vectors) > self.exact_dense_max and len(positions) > self.exact_dense_max:
+            share = len(positions) / max(1, len(snap.sentences))
+            depth = min(len(snap.vectors), int(np.ceil(2 * n / share)))
+            found = snap.carriers_of_keys(self.store.query(query, depth), 4 * depth)
+            inside = [(p, sim) for p, sim in found if scope.mask[p]][:n]
+            if len(inside) == n:
+                return inside
+        if len(snap.vectors) <= self.exact_dense_max:
+            sims = (snap.vectors @ q)[snap.row_vector[positions]]
+        else:
+            sims = snap.vectors[snap.row_vector[positions]] @ q
+        best = top_n(sims, n)  # ties: the earlier position (``positions`` ascend)
+        return [(int(positions[i]), float(sims[i])) for i in best]
 
     def warm_dense(self, snap: CorpusSnapshot, within_s: float = 120.0) -> None:
         """Above ``exact_dense_max``, Chroma answers the dense search from its HNSW index,

@@ -22,13 +22,15 @@ from collections.abc import AsyncIterator
 from typing import Any, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sse_starlette.sse import EventSourceResponse
 
 from service.answering.base import Answer, Turn
 from service.ask.ask_service import AskInput
+from service.ask.filter_fields import FILTER_FIELDS, FilterFields, from_strings
 from service.deps import AskServiceDep
 from service.errors import ApiError
+from service.index.catalog import DocumentFilter
 
 router = APIRouter(tags=["openai"])
 
@@ -50,7 +52,7 @@ class ChatMessage(BaseModel):
         return self.content or ""
 
 
-class ChatCompletionRequest(BaseModel):
+class ChatCompletionRequest(FilterFields):
     # Sampling options (temperature, max_tokens, ...) are accepted and ignored: the service
     # configures its own model, and extractive answers have none.
     model_config = ConfigDict(
@@ -68,13 +70,42 @@ class ChatCompletionRequest(BaseModel):
     model: str = Field("newsqa", description="`newsqa`, `newsqa-llm` or `newsqa-extractive`.")
     messages: list[ChatMessage] = Field(min_length=1, description="The conversation.")
     stream: bool = Field(False, description="Answer as Server-Sent Events chunks.")
+    metadata: dict[str, Any] | None = Field(
+        None,
+        description="OpenAI's request metadata. The filter fields (`sources`, `sites`, "
+        "`date_from`, `date_to`, `authors`) may come here instead of at the top level "
+        "(string values: lists joined by `,`, authors by `;`); other keys are ignored.",
+    )
 
     def to_input(self) -> AskInput:
         turns = [m for m in self.messages if m.role in ("user", "assistant")]
         if not turns or turns[-1].role != "user":
             raise ApiError(422, "messages: the last user or assistant message must be the user's")
         history = tuple(Turn(m.role, m.text()) for m in turns[:-1])  # type: ignore[arg-type]
-        return AskInput(question=turns[-1].text(), history=history, mode=MODELS.get(self.model))
+        return AskInput(
+            question=turns[-1].text(),
+            history=history,
+            mode=MODELS.get(self.model),
+            filter=self._filter(),
+        )
+
+    def _filter(self) -> DocumentFilter | None:
+        """The filter from the top level (``extra_body``) or from ``metadata``, not both."""
+        given = {k: v for k, v in (self.metadata or {}).items() if k in FILTER_FIELDS}
+        top = self.to_filter()
+        if not given:
+            return top
+        if top is not None:
+            raise ApiError(
+                422, "metadata: give the filter at the top level or in metadata, not both"
+            )
+        try:
+            return FilterFields.model_validate(from_strings(given)).to_filter()
+        except ValidationError as exc:
+            problems = [
+                f"metadata.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+            ]
+            raise ApiError(422, "; ".join(problems)) from None
 
 
 def _citations(answer: Answer) -> list[dict[str, Any]]:

@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from service.components.embeddings import Embedder
+from service.index.catalog import DocumentFilter, Scope
 from service.index.corpus import CorpusSnapshot, IndexState
-from service.index.lexical import LexicalHits
 from service.index.store import StoredSentence
 from service.retrieval.evidence import Evidence, SentenceRef
-from service.retrieval.fusion import Fused, fuse, fuse_scores
+from service.retrieval.fusion import Fused, LexicalScores, fuse, fuse_scores
 from service.retrieval.reading import POOL_LIMIT, Reader, candidate_pool, read
+from service.retrieval.scoped import lexical_within
 from service.settings import RetrievalSettings
 
 
@@ -52,7 +53,7 @@ class Candidates:
 
     dense: list[int | None]
     lexical: list[int]
-    bm25: LexicalHits  # the BM25 scores of the sentences the question's terms reach
+    bm25: LexicalScores  # the BM25 scores of the sentences the question's terms reach
 
 
 @dataclass
@@ -66,6 +67,7 @@ class Retrieval:
     fused: dict[int, float]  # fused score by sentence position, for every candidate
     pool: list[int] = field(default_factory=list)  # the candidates that may answer
     reading: dict[int, float] = field(default_factory=dict)  # reader's P(answers) per pool item
+    scope: Scope | None = None  # what the request's filter admits (None: no filter)
 
     @property
     def answerability(self) -> float | None:
@@ -88,15 +90,22 @@ class HybridRetriever:
         self.reader = reader
         self.read_limit = read_limit
 
-    def retrieve(self, question: str, top_k: int | None = None) -> Retrieval:
+    def retrieve(
+        self, question: str, top_k: int | None = None, within: DocumentFilter | None = None
+    ) -> Retrieval:
+        """The evidence for ``question``, from the documents ``within`` admits (all
+        without it): both ranked lists and the reader's pool are drawn from them."""
         snap = self.state.snapshot()
         k = top_k or self.settings.top_k
         depth = max(self.settings.candidates, k)
+        scope = snap.catalog.scope(within) if within else None
         qvec = self.embedder.embed([question])[0]
-        cands = self.candidates(question, qvec, snap, depth)
+        if scope is not None and scope.empty:
+            return Retrieval([], snap, qvec, Similarities(snap, qvec), {}, scope=scope)
+        cands = self.candidates(question, qvec, snap, depth, scope)
         sims = Similarities(snap, qvec)
         fused = self.fuse(cands, sims, snap)
-        pool = candidate_pool(question, fused.scores, snap, sims.__getitem__, POOL_LIMIT)
+        pool = candidate_pool(question, fused.scores, snap, sims.__getitem__, POOL_LIMIT, scope)
         reading = (
             read(self.reader, question, pool[: self.read_limit], snap)
             if self.reader is not None
@@ -123,20 +132,26 @@ class HybridRetriever:
                     after=tuple(to_ref(s) for s in after),
                 )
             )
-        return Retrieval(evidence, snap, qvec, sims, fused.scores, pool, reading)
+        return Retrieval(evidence, snap, qvec, sims, fused.scores, pool, reading, scope)
 
     def candidates(
-        self, question: str, qvec: np.ndarray, snap: CorpusSnapshot, depth: int
+        self,
+        question: str,
+        qvec: np.ndarray,
+        snap: CorpusSnapshot,
+        depth: int,
+        scope: Scope | None = None,
     ) -> Candidates:
         """The dense and lexical (BM25) lists, ``depth`` deep each (dense: exact from the
-        snapshot's vectors, or Chroma's index above ``retrieval.exact_dense_max``)."""
-        dense = self.state.dense(snap, qvec, depth)
-        bm25 = snap.lexical.hits(question)
-        return Candidates(
-            [snap.position.get((source, number)) for source, number, _sim in dense],
-            [pos for pos, _score in bm25.top(depth)],
-            bm25,
-        )
+        snapshot's vectors, or Chroma's index above ``retrieval.exact_dense_max``), of
+        ``scope``'s sentences when a filter gave one."""
+        dense = self.state.dense(snap, qvec, depth, scope)
+        hits = snap.lexical.hits(question)
+        dense_positions = [snap.position.get((source, number)) for source, number, _ in dense]
+        if scope is None:
+            return Candidates(dense_positions, [pos for pos, _ in hits.top(depth)], hits)
+        lexical, scores = lexical_within(hits, scope, depth)
+        return Candidates(dense_positions, lexical, scores)
 
     def fuse(self, cands: Candidates, sims: Similarities, snap: CorpusSnapshot) -> Fused:
         """The configured fusion of the candidates (``retrieval.fusion``)."""

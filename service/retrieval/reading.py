@@ -16,6 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
+from service.index.catalog import Scope
 from service.index.corpus import CorpusSnapshot
 from service.language.question import asked_speaker
 
@@ -35,14 +36,20 @@ def candidate_pool(
     snap: CorpusSnapshot,
     similarity: Callable[[int], float],
     limit: int,
+    scope: Scope | None = None,
 ) -> list[int]:
     """The positions that may answer ``question``: the fused candidates best first, then the
-    asked speaker's sentences by similarity, at most ``limit`` (the fused ones always kept)."""
+    asked speaker's sentences by similarity (those ``scope`` admits, with a filter), at
+    most ``limit`` (the fused ones always kept)."""
     pool = sorted(fused, key=lambda p: (-fused[p], p))
     speaker = asked_speaker(question, snap.names)
     if speaker is not None:
         taken = set(pool)
-        said = [p for p in snap.said_by.get(speaker[0], ()) if p not in taken]
+        said = [
+            p
+            for p in snap.said_by.get(speaker[0], ())
+            if p not in taken and (scope is None or p in scope)
+        ]
         said.sort(key=lambda p: (-similarity(p), p))
         pool += said[: max(0, limit - len(pool))]
     return pool

@@ -45,8 +45,11 @@ schema.config.generation.update(
 # Rules a JSON schema cannot state, each documented on its operation: no `..` in a
 # document name (400), an upload's type by its file name (415), an article with no text
 # left after cleaning (422), a document over ingest.max_document_bytes (413); a
-# conversation whose last turn is not the user's (422).
+# conversation whose last turn is not the user's (422); a filter's date_to before its
+# date_from (422).
 BEYOND_THE_SCHEMA = {
+    ("POST", "/ask"): ["2xx", "401", "403", "422", "429", "503"],
+    ("POST", "/ask/stream"): ["2xx", "401", "403", "422", "429", "503"],
     ("POST", "/documents"): ["2xx", "400", "401", "403", "409", "413", "415", "422", "429", "503"],
     ("POST", "/v1/chat/completions"): ["2xx", "401", "403", "422", "429", "503"],
 }
