@@ -39,7 +39,8 @@ a{color:var(--a)}
 p{margin:0 0 1rem}
 .s{border-radius:3px}
 mark.cited{background:#fde68a;color:inherit;padding:.1em .15em;
-box-shadow:0 0 0 2px #f59e0b;scroll-margin:30vh}
+box-shadow:0 0 0 2px #f59e0b;scroll-margin:30vh;
+-webkit-box-decoration-break:clone;box-decoration-break:clone}
 mark.cited:focus{outline:none}
 footer{margin-top:2rem;color:var(--mut);border-top:1px solid var(--line);padding-top:1rem}
 """

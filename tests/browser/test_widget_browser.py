@@ -129,6 +129,72 @@ def test_citation_card_equals_the_sources_api(page: Any, service_url: str, api: 
     assert w.card()["hidden"] == "true"
 
 
+def test_citation_card_links_the_reader_page_at_the_sentence(
+    page: Any, service_url: str, api: Any
+) -> None:
+    """Click a card's link: the reader page opens, the cited sentence highlighted, in view."""
+    want = {(c["source"], c["sentence"]): c for c in expected(api, USHAKOV)["citations"]}
+    page.goto(f"{service_url}/demo")
+    w = Widget(page)
+    w.open()
+    reply = w.ask(USHAKOV)
+    markers = reply.locator(".text .cite")
+
+    # the marker citing the sentence deepest into its article: the page must scroll to it
+    def cited(i: int) -> tuple[str, int]:
+        label = markers.nth(i).get_attribute("aria-label") or ""
+        m = re.search(r": (.+), sentence (\d+)$", label)
+        assert m, label
+        return m.group(1), int(m.group(2))
+
+    i = max(range(markers.count()), key=lambda i: cited(i)[1])
+    source, n = cited(i)
+    citation = want[(source, n)]
+    assert citation["verified"] is True
+    markers.nth(i).hover()
+    card = w.q(".card")
+    card.wait_for(state="visible")
+    assert w.q(".card .card-ok").inner_text() == "✓ Verified"
+    if citation["date"]:
+        assert w.q(".card time").get_attribute("datetime") == citation["date"]
+    assert w.q(".card .card-orig").count() == (1 if citation["url"] else 0)
+    read = w.q(".card .card-read")
+    assert read.get_attribute("target") == "_blank"
+    assert "noopener" in (read.get_attribute("rel") or "")
+    save_artifact(page, "widget-citation-card.png")
+
+    with page.context.expect_page() as opened:
+        read.click()
+    reader = opened.value
+    reader.wait_for_load_state("load")
+    assert reader.url == f"{service_url}/read/{source}?sentence={n}"
+    mark = reader.locator("mark.cited")
+    assert mark.count() == 1
+    assert mark.inner_text() == citation["text"]
+    # in the viewport (the page's script centred it: its CSP hash let it run) ...
+    box = reader.evaluate(
+        "() => { const r = document.querySelector('mark.cited').getBoundingClientRect();"
+        " return {top: r.top, bottom: r.bottom, height: innerHeight, y: scrollY,"
+        " focused: document.activeElement === document.querySelector('mark.cited')}; }"
+    )
+    assert 0 <= box["top"] < box["bottom"] <= box["height"], box
+    assert box["focused"], box
+    # ... highlighted (the page's own style applies), with the article's title
+    background = mark.evaluate("e => getComputedStyle(e).backgroundColor")
+    assert background == "rgb(253, 230, 138)", background
+    title = api.get(f"/sources/{source}").json()["title"]
+    assert reader.locator("h1").inner_text() == (title or source)
+    save_artifact(reader, "reader-cited-sentence.png")
+
+    # the reader page of the article holding markup shows it as text and runs nothing
+    xss = page.context.new_page()
+    xss.goto(f"{service_url}/read/{XSS_SOURCE}?sentence=2")
+    assert XSS_MARKUP in xss.locator("article").inner_text()
+    assert xss.evaluate("document.querySelectorAll('img').length") == 0
+    xss.wait_for_timeout(300)
+    assert xss.evaluate("typeof window.__xss") == "undefined"
+
+
 def test_follow_up_sends_the_conversation(page: Any, service_url: str, api: Any) -> None:
     bodies = stream_bodies(page)
     page.goto(f"{service_url}/demo")
@@ -433,6 +499,8 @@ def test_cross_origin_embed_with_api_key_and_rate_limit(
     reply = w.ask(USHAKOV)
     assert reply.locator(".text .cite").count() >= 1
     assert asks[-1].headers["authorization"] == f"Bearer {key}"
+    # the reader page needs the key, which a link cannot send: no reader links here
+    assert reply.locator(".chip-read").count() == 0
     listed = httpx.get(f"{api_url}/sources", headers={"Authorization": f"Bearer {key}"})
     titles = {s["source"]: s.get("title") for s in listed.json()["sources"]}
     first = reply.locator(".src").first
