@@ -112,14 +112,14 @@ def render(view: ReaderView) -> str:
     if cited is not None:
         meta.append(f"sentence {cited} of {doc.sentences}")
     links = ""
-    if _is_web(doc.url):
-        assert doc.url is not None
+    url = doc.url if _is_web(doc.url) else None
+    if url:
         cited_text = next((s.text for s in view.sentences if s.number == cited), None)
-        href = with_text_fragment(doc.url, cited_text) if cited_text else doc.url
+        href = with_text_fragment(url, cited_text) if cited_text else url
         label = "Open the original page at this sentence" if cited_text else "Open the original"
         links = (
             f'<p class="links"><a href="{escape(href)}" rel="noopener noreferrer">'
-            f"{label}</a> on {escape(site or doc.url)}</p>"
+            f"{label}</a> on {escape(site or url)}</p>"
         )
     paragraphs = [
         "<p>" + " ".join(_sentence(s, cited) for s in group) + "</p>"
