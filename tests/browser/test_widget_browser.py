@@ -15,7 +15,16 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from .helpers import ROOT, ROOT_JS, XSS_MARKUP, XSS_SOURCE, Widget, marker_text, save_artifact
+from .helpers import (
+    NEWS_QUESTION,
+    ROOT,
+    ROOT_JS,
+    XSS_MARKUP,
+    XSS_SOURCE,
+    Widget,
+    marker_text,
+    save_artifact,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -193,6 +202,50 @@ def test_citation_card_links_the_reader_page_at_the_sentence(
     assert xss.evaluate("document.querySelectorAll('img').length") == 0
     xss.wait_for_timeout(300)
     assert xss.evaluate("typeof window.__xss") == "undefined"
+
+
+def test_citation_card_links_the_original_page_at_the_sentence(
+    page: Any, service_url: str, api: Any, news_site: str
+) -> None:
+    """A page indexed from a feed: the card shows its site and date, and its "Original"
+    link opens the page itself, scrolled by the text fragment to the cited sentence."""
+    want = expected(api, NEWS_QUESTION)
+    cites = [c for c in want["citations"] if (c["url"] or "").startswith(news_site)]
+    assert cites, want
+    citation = cites[0]
+    assert citation["date"] == "2026-11-30" and citation["verified"] is True
+    assert citation["link"].startswith(citation["url"] + "#:~:text=")
+    page.goto(f"{service_url}/demo")
+    w = Widget(page)
+    w.open()
+    reply = w.ask(NEWS_QUESTION)
+    label = f"Source {citation['id']}: {citation['source']}, sentence {citation['sentence']}"
+    reply.locator(f'.text .cite[aria-label="{label}"]').first.hover()
+    w.q(".card").wait_for(state="visible")
+    assert w.q(".card .card-title").inner_text() == citation["title"]
+    assert w.q(".card .card-site").inner_text().startswith("127.0.0.1 · ")
+    assert w.q(".card time").get_attribute("datetime") == "2026-11-30"
+    original = w.q(".card .card-orig")
+    assert original.get_attribute("href") == citation["link"]
+    assert original.inner_text() == "Original on 127.0.0.1"
+
+    with page.context.expect_page() as opened:
+        original.click()
+    news = opened.value
+    news.wait_for_load_state("load")
+    assert news.url.split("#")[0] == citation["url"]
+    news.wait_for_function("() => scrollY > 0", timeout=10_000)  # the page starts far above
+    start = " ".join(citation["text"].split()[:4])
+    box = news.evaluate(
+        "(start) => { const p = [...document.querySelectorAll('article p')]"
+        ".find(e => e.textContent.includes(start)); if (!p) return null;"
+        " const r = p.getBoundingClientRect();"
+        " return {top: r.top, bottom: r.bottom, height: innerHeight}; }",
+        start,
+    )
+    assert box is not None, start
+    assert 0 <= box["top"] < box["height"] and box["bottom"] > 0, box
+    save_artifact(news, "original-page-at-sentence.png")
 
 
 def test_follow_up_sends_the_conversation(page: Any, service_url: str, api: Any) -> None:
