@@ -26,6 +26,7 @@ from service.observability.observed_ask import ObservedAskService
 from service.openai_compat.openai_router import router as openai_router
 from service.openapi_schema import install_openapi
 from service.settings import Settings
+from service.sources.reader_router import router as reader_router
 from service.sources.sources_router import router as sources_router
 from service.widget import widget_router
 
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ask_router)
     app.include_router(openai_router)
     app.include_router(sources_router)
+    app.include_router(reader_router)
     app.include_router(health_router)
     if settings.documents.enabled:
         app.include_router(documents_router)

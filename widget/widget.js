@@ -162,7 +162,11 @@
     'overflow:auto;padding:12px 14px;border-radius:12px;background:#fff;color:var(--fg);',
     'box-shadow:0 10px 30px rgba(15,23,42,.25),0 0 0 1px rgba(15,23,42,.08);font-size:13px}',
     '.card-title{font-weight:600;margin:2px 0}',
-    '.card-meta{font-size:12px;color:var(--mut)}',
+    '.card-meta,.card-site{font-size:12px;color:var(--mut)}',
+    '.card-ok{display:inline-block;margin-left:6px;padding:0 6px;border-radius:999px;',
+    'background:#d1fae5;color:#065f46;font-size:11.5px;font-weight:600}',
+    '.card-links{display:flex;flex-wrap:wrap;gap:4px 14px;margin-top:8px;font-size:12.5px}',
+    '.card-links a,.chip a{color:var(--a);font-weight:600;text-decoration:underline}',
     '.card-text{margin:8px 0 0;padding-left:10px;border-left:3px solid var(--a);',
     'white-space:pre-wrap;overflow-wrap:anywhere}',
     // composer
@@ -210,6 +214,39 @@
 
   function truthy(v) {
     return v === true || v === '' || v === 'true' || v === '1' || v === 'yes';
+  }
+
+  // Only http(s) links are followed: a URL from the service is data, not trusted markup.
+  function webUrl(u) {
+    try {
+      var url = new URL(String(u || ''));
+      return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : '';
+    } catch (e) {
+      return '';
+    }
+  }
+
+  function siteOf(u) {
+    var w = webUrl(u);
+    return w ? new URL(w).hostname.replace(/^www\./, '') : '';
+  }
+
+  // "2026-11-30" as the reader's locale writes a date (the service sends YYYY-MM-DD).
+  function dateText(d) {
+    var t = new Date(String(d) + 'T00:00:00Z');
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(String(d)) || isNaN(t.getTime())) return String(d);
+    return t.toLocaleDateString(undefined, {
+      year: 'numeric', month: 'short', day: 'numeric', timeZone: 'UTC',
+    });
+  }
+
+  // A link that opens in a new tab and tells the opened page nothing about this one.
+  function link(cls, text, href) {
+    var a = el('a', cls, text);
+    a.href = href;
+    a.target = '_blank';
+    a.rel = 'noopener noreferrer';
+    return a;
   }
 
   function scriptOrigin() {
@@ -478,7 +515,7 @@
       if (b) self.showCard(b);
     });
     this.panel.addEventListener('focusout', function (e) {
-      if (citeOf(e)) self.hideCardSoon();
+      if (citeOf(e) || self.card.contains(e.target)) self.hideCardSoon();
     });
     this.panel.addEventListener('mouseover', function (e) {
       var b = citeOf(e);
@@ -714,17 +751,29 @@
       g.cites.forEach(function (c) {
         var chip = row.appendChild(el('span', 'chip'));
         chip.appendChild(self.citeButton(c, String(c.id), 'cite'));
-        chip.appendChild(document.createTextNode('sentence ' + c.sentence));
+        var href = self.readerUrl(c) || webUrl(c.link);
+        if (href) chip.appendChild(link('chip-read', 'sentence ' + c.sentence, href));
+        else chip.appendChild(document.createTextNode('sentence ' + c.sentence));
       });
     });
     return box;
+  };
+
+  // The service's reader page at the cited sentence. It is a read route: with an API key
+  // configured the browser could not open it (a link sends no Authorization header), so
+  // keyed embeds link the original page only (docs/widget.md).
+  Widget.prototype.readerUrl = function (c) {
+    if (this.cfg.apiKey) return '';
+    return this.cfg.apiUrl + '/read/' + encodeURIComponent(c.source) +
+      '?sentence=' + encodeURIComponent(String(c.sentence));
   };
 
   Widget.prototype.titleOf = function (c) {
     return (c && (c.title || this.titles[c.source])) || '';
   };
 
-  // Citations carry no title; GET /sources has them. Loaded once, shown when they arrive.
+  // Citations carry their title; turns stored by an older service may not, and GET /sources
+  // has them. Loaded once, shown when they arrive.
   Widget.prototype.loadTitles = function () {
     if (this.titlesLoaded) return;
     this.titlesLoaded = true;
@@ -794,8 +843,28 @@
     card.appendChild(el('div', 'card-file', c.source));
     var title = this.titleOf(c);
     if (title) card.appendChild(el('div', 'card-title', title));
-    card.appendChild(el('div', 'card-meta', 'Sentence ' + c.sentence));
+    var site = c.site || siteOf(c.url);
+    if (site || c.date) {
+      var where = card.appendChild(el('div', 'card-site', site));
+      if (c.date) {
+        if (site) where.appendChild(document.createTextNode(' · '));
+        var when = where.appendChild(el('time', '', dateText(c.date)));
+        when.setAttribute('datetime', String(c.date));
+      }
+    }
+    var line = card.appendChild(el('div'));
+    line.appendChild(el('span', 'card-meta', 'Sentence ' + c.sentence));
+    if (c.verified === true) {
+      var ok = line.appendChild(el('span', 'card-ok', '✓ Verified'));
+      ok.title = 'The service checked that this sentence is in the source, word for word.';
+    }
     card.appendChild(el('blockquote', 'card-text', c.text));
+    var links = el('div', 'card-links');
+    var reader = this.readerUrl(c);
+    if (reader) links.appendChild(link('card-read', 'Read in context', reader));
+    var original = webUrl(c.link) || webUrl(c.url);
+    if (original) links.appendChild(link('card-orig', 'Original on ' + (site || 'its site'), original));
+    if (links.firstChild) card.appendChild(links);
     card.hidden = false;
     btn.setAttribute('aria-describedby', 'nqa-card');
     btn.classList.add('on');
@@ -817,7 +886,8 @@
     clearTimeout(this.hideTimer);
     this.hideTimer = setTimeout(function () {
       var active = self.root.activeElement;
-      if (active && active === self.cardFor) return; // still focused: keep it
+      // still focused, or focus moved to the card's own links: keep it
+      if (active && (active === self.cardFor || self.card.contains(active))) return;
       self.hideCard();
     }, 150);
   };

@@ -44,6 +44,14 @@ class Citation:
     source: str
     sentence: int
     text: str
+    # Filled from the document's manifest entry (``service.answering.provenance``), the
+    # one record ``GET /sources`` reads too; None when unknown.
+    title: str | None = None
+    date: str | None = None
+    url: str | None = None  # the document's own page
+    site: str | None = None  # its site's domain
+    link: str | None = None  # that page scrolled to this sentence (a text fragment)
+    verified: bool = False  # the text is, word for word, this sentence of the source
 
 
 @dataclass

@@ -7,7 +7,14 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 from sse_starlette.sse import EventSourceResponse
 
 from service.answering.base import Answer, Turn
@@ -85,6 +92,39 @@ class CitationOut(BaseModel):
     source: str = Field(description="File name of the article.")
     sentence: int = Field(description="1-based sentence number within the file.")
     text: str = Field(description="The sentence exactly as stored (white space collapsed).")
+    title: str | None = Field(None, description="The article's title; null when unknown.")
+    date: str | None = Field(
+        None, description="The article's publication date (YYYY-MM-DD); null when unknown."
+    )
+    url: str | None = Field(
+        None, description="The article's own page (where it was fetched); null for files."
+    )
+    site: str | None = Field(
+        None,
+        description="The article's site, as a domain (`bbc.co.uk`; the `sites` filter names "
+        "it); null when unknown.",
+    )
+    link: str | None = Field(
+        None,
+        description="`url` with a text fragment (`#:~:text=`): the original page scrolled "
+        "to this sentence, highlighted; null when `url` is.",
+    )
+    verified: bool = Field(
+        False,
+        description="The service checked that `text` is, word for word, sentence "
+        "`sentence` of `source` in the index.",
+    )
+
+    # No return annotation on purpose: with one, pydantic would document the model as a
+    # bare object in the OpenAPI schema instead of its fields.
+    @model_serializer(mode="wrap")
+    def _keep_nulls(self, handler: SerializerFunctionWrapHandler):
+        """The document fields stay in the body as null when unknown (the responses drop
+        other nulls), so a client can tell "no date" from "an older service"."""
+        out: dict[str, Any] = handler(self)
+        for key in ("title", "date", "url", "site", "link"):
+            out.setdefault(key, None)
+        return out
 
 
 class RetrievedOut(BaseModel):

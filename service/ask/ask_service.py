@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from service.answering.base import Answer, Answerer, Question, Turn
 from service.answering.followup import condense
+from service.answering.provenance import with_provenance
 from service.answering.refusal import Refusal, refusal
 from service.container import Container
 from service.errors import ApiError
@@ -144,6 +145,7 @@ class AskService:
         timings["total"] = (time.perf_counter() - started) * 1000
         yield replace(
             result,
+            citations=with_provenance(result.citations, retrieval.snapshot),
             timings_ms={k: round(v, 2) for k, v in timings.items()},
             evidence=retrieval.evidence,
             answerability=retrieval.answerability,

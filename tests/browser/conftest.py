@@ -3,7 +3,9 @@
 The service is started the way an operator starts it (``python -m ingest`` then
 ``python -m service``) on a free loopback port, with its index in a temporary folder, so
 the widget is tested against real answers, real citations and real errors. The index holds
-the five articles plus one extra document whose sentence contains HTML, for the XSS test.
+the five articles plus one extra document whose sentence contains HTML, for the XSS test,
+and one page of a local news site indexed from its feed (``python -m ingest --feed``), so
+that a citation has a URL, a date and a site: the widget links the original page.
 
 Chromium is Debian's (``/usr/bin/chromium``, installed by ``make browser-deps``), driven by
 the pip ``playwright`` package; ``playwright install`` is never needed.
@@ -29,9 +31,10 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 
+from tests.feed_site import Page, Site, rss
 from tests.processes import stop
 
-from .helpers import XSS_DOCUMENT, XSS_SOURCE, intranet_page
+from .helpers import NEWS_PAGE, NEWS_PATH, XSS_DOCUMENT, XSS_SOURCE, intranet_page
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -120,22 +123,41 @@ def _running_service(index: Path, tmp: Path, **settings: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data folder with the articles and the XSS document indexed by ``python -m ingest``."""
+def news_site() -> Iterator[str]:
+    """A news site on a loopback port: a feed with one article page (``NEWS_PAGE``), alive
+    for the whole session so that the widget's "original" links open it."""
+    site = Site().start()
+    site.routes["/feed.xml"] = rss(
+        ("Bridge", f"{site.url}{NEWS_PATH}", "Mon, 30 Nov 2026 08:00:00 GMT")
+    )
+    site.routes[NEWS_PATH] = Page(NEWS_PAGE)
+    try:
+        yield site.url
+    finally:
+        site.stop()
+
+
+@pytest.fixture(scope="session")
+def index_dir(tmp_path_factory: pytest.TempPathFactory, news_site: str) -> Path:
+    """A data folder with the articles and the XSS document indexed by ``python -m ingest``,
+    and the news site's page indexed from its feed."""
     tmp = tmp_path_factory.mktemp("newsqa-index")
     extra = tmp / "extra"
     extra.mkdir()
     (extra / XSS_SOURCE).write_text(XSS_DOCUMENT, encoding="utf-8")
     index = tmp / "index"
-    ingest = subprocess.run(
-        [sys.executable, "-m", "ingest", "data/articles", str(extra)],
-        cwd=ROOT,
-        env=_service_env(index, _free_port()),
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert ingest.returncode == 0, f"ingest failed:\n{ingest.stdout}\n{ingest.stderr}"
+    env = _service_env(index, _free_port())
+    env.update(NEWSQA_FEEDS__PER_SITE_INTERVAL_S="0", NEWSQA_FEEDS__RETRIES="0")
+    for args in (["data/articles", str(extra)], ["--feed", f"{news_site}/feed.xml"]):
+        ingest = subprocess.run(
+            [sys.executable, "-m", "ingest", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        assert ingest.returncode == 0, f"ingest failed:\n{ingest.stdout}\n{ingest.stderr}"
     return index
 
 

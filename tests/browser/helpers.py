@@ -19,6 +19,25 @@ Lindqvist said the misprinted exhibit label will be replaced before the museum r
 The harbour museum will reopen on Friday after the repairs, Lindqvist said.
 """
 
+# The news site's article (conftest ``news_site``): a page as sites print it, with the
+# article below a tall header, so that opening it at the cited sentence means scrolling.
+NEWS_PATH = "/news/kestrel-bridge"
+NEWS_QUESTION = "Why will the Kestrel Bridge close?"
+NEWS_PAGE = (
+    "<html><head><meta charset='utf-8'><title>Kestrel Bridge closes for repairs</title>"
+    "<meta property='article:published_time' content='2026-11-30T08:00:00Z'></head><body>"
+    "<nav><a href='/'>Home</a> <a href='/city'>City</a></nav>"
+    "<div style='height:1600px;background:#dde'></div>"
+    "<article><h1>Kestrel Bridge closes for repairs</h1>"
+    "<p>The Kestrel Bridge in Tarvik will close on Monday for three weeks of repairs, the "
+    "city engineer Henrik Soll said.</p>"
+    "<p>Soll said the steel joints of the bridge had worn faster than expected after "
+    "the harsh winter.</p>"
+    "<p>Ferries will carry commuters across the harbour while the bridge is closed.</p>"
+    "</article><div style='height:1600px'></div>"
+    "<footer>All rights reserved</footer></body></html>"
+)
+
 HOST = "[data-newsqa-widget]"
 
 # Evaluated in the page: the widget's shadow root (or null).

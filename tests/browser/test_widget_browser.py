@@ -15,7 +15,16 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from .helpers import ROOT, ROOT_JS, XSS_MARKUP, XSS_SOURCE, Widget, marker_text, save_artifact
+from .helpers import (
+    NEWS_QUESTION,
+    ROOT,
+    ROOT_JS,
+    XSS_MARKUP,
+    XSS_SOURCE,
+    Widget,
+    marker_text,
+    save_artifact,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -127,6 +136,116 @@ def test_citation_card_equals_the_sources_api(page: Any, service_url: str, api: 
     page.mouse.move(5, 5)
     page.wait_for_timeout(400)
     assert w.card()["hidden"] == "true"
+
+
+def test_citation_card_links_the_reader_page_at_the_sentence(
+    page: Any, service_url: str, api: Any
+) -> None:
+    """Click a card's link: the reader page opens, the cited sentence highlighted, in view."""
+    want = {(c["source"], c["sentence"]): c for c in expected(api, USHAKOV)["citations"]}
+    page.goto(f"{service_url}/demo")
+    w = Widget(page)
+    w.open()
+    reply = w.ask(USHAKOV)
+    markers = reply.locator(".text .cite")
+
+    # the marker citing the sentence deepest into its article: the page must scroll to it
+    def cited(i: int) -> tuple[str, int]:
+        label = markers.nth(i).get_attribute("aria-label") or ""
+        m = re.search(r": (.+), sentence (\d+)$", label)
+        assert m, label
+        return m.group(1), int(m.group(2))
+
+    i = max(range(markers.count()), key=lambda i: cited(i)[1])
+    source, n = cited(i)
+    citation = want[(source, n)]
+    assert citation["verified"] is True
+    markers.nth(i).hover()
+    card = w.q(".card")
+    card.wait_for(state="visible")
+    assert w.q(".card .card-ok").inner_text() == "✓ Verified"
+    if citation["date"]:
+        assert w.q(".card time").get_attribute("datetime") == citation["date"]
+    assert w.q(".card .card-orig").count() == (1 if citation["url"] else 0)
+    read = w.q(".card .card-read")
+    assert read.get_attribute("target") == "_blank"
+    assert "noopener" in (read.get_attribute("rel") or "")
+    save_artifact(page, "widget-citation-card.png")
+
+    with page.context.expect_page() as opened:
+        read.click()
+    reader = opened.value
+    reader.wait_for_load_state("load")
+    assert reader.url == f"{service_url}/read/{source}?sentence={n}"
+    mark = reader.locator("mark.cited")
+    assert mark.count() == 1
+    assert mark.inner_text() == citation["text"]
+    # in the viewport (the page's script centred it: its CSP hash let it run) ...
+    box = reader.evaluate(
+        "() => { const r = document.querySelector('mark.cited').getBoundingClientRect();"
+        " return {top: r.top, bottom: r.bottom, height: innerHeight, y: scrollY,"
+        " focused: document.activeElement === document.querySelector('mark.cited')}; }"
+    )
+    assert 0 <= box["top"] < box["bottom"] <= box["height"], box
+    assert box["focused"], box
+    # ... highlighted (the page's own style applies), with the article's title
+    background = mark.evaluate("e => getComputedStyle(e).backgroundColor")
+    assert background == "rgb(253, 230, 138)", background
+    title = api.get(f"/sources/{source}").json()["title"]
+    assert reader.locator("h1").inner_text() == (title or source)
+    save_artifact(reader, "reader-cited-sentence.png")
+
+    # the reader page of the article holding markup shows it as text and runs nothing
+    xss = page.context.new_page()
+    xss.goto(f"{service_url}/read/{XSS_SOURCE}?sentence=2")
+    assert XSS_MARKUP in xss.locator("article").inner_text()
+    assert xss.evaluate("document.querySelectorAll('img').length") == 0
+    xss.wait_for_timeout(300)
+    assert xss.evaluate("typeof window.__xss") == "undefined"
+
+
+def test_citation_card_links_the_original_page_at_the_sentence(
+    page: Any, service_url: str, api: Any, news_site: str
+) -> None:
+    """A page indexed from a feed: the card shows its site and date, and its "Original"
+    link opens the page itself, scrolled by the text fragment to the cited sentence."""
+    want = expected(api, NEWS_QUESTION)
+    cites = [c for c in want["citations"] if (c["url"] or "").startswith(news_site)]
+    assert cites, want
+    citation = cites[0]
+    assert citation["date"] == "2026-11-30" and citation["verified"] is True
+    assert citation["link"].startswith(citation["url"] + "#:~:text=")
+    page.goto(f"{service_url}/demo")
+    w = Widget(page)
+    w.open()
+    reply = w.ask(NEWS_QUESTION)
+    label = f"Source {citation['id']}: {citation['source']}, sentence {citation['sentence']}"
+    reply.locator(f'.text .cite[aria-label="{label}"]').first.hover()
+    w.q(".card").wait_for(state="visible")
+    assert w.q(".card .card-title").inner_text() == citation["title"]
+    assert w.q(".card .card-site").inner_text().startswith("127.0.0.1 · ")
+    assert w.q(".card time").get_attribute("datetime") == "2026-11-30"
+    original = w.q(".card .card-orig")
+    assert original.get_attribute("href") == citation["link"]
+    assert original.inner_text() == "Original on 127.0.0.1"
+
+    with page.context.expect_page() as opened:
+        original.click()
+    news = opened.value
+    news.wait_for_load_state("load")
+    assert news.url.split("#")[0] == citation["url"]
+    news.wait_for_function("() => scrollY > 0", timeout=10_000)  # the page starts far above
+    start = " ".join(citation["text"].split()[:4])
+    box = news.evaluate(
+        "(start) => { const p = [...document.querySelectorAll('article p')]"
+        ".find(e => e.textContent.includes(start)); if (!p) return null;"
+        " const r = p.getBoundingClientRect();"
+        " return {top: r.top, bottom: r.bottom, height: innerHeight}; }",
+        start,
+    )
+    assert box is not None, start
+    assert 0 <= box["top"] < box["height"] and box["bottom"] > 0, box
+    save_artifact(news, "original-page-at-sentence.png")
 
 
 def test_follow_up_sends_the_conversation(page: Any, service_url: str, api: Any) -> None:
@@ -433,6 +552,8 @@ def test_cross_origin_embed_with_api_key_and_rate_limit(
     reply = w.ask(USHAKOV)
     assert reply.locator(".text .cite").count() >= 1
     assert asks[-1].headers["authorization"] == f"Bearer {key}"
+    # the reader page needs the key, which a link cannot send: no reader links here
+    assert reply.locator(".chip-read").count() == 0
     listed = httpx.get(f"{api_url}/sources", headers={"Authorization": f"Bearer {key}"})
     titles = {s["source"]: s.get("title") for s in listed.json()["sources"]}
     first = reply.locator(".src").first
