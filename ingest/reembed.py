@@ -39,9 +39,9 @@ import numpy as np
 from service.components.embedding_cache import CachedEmbedder, make_cached
 from service.components.embeddings import ingest_threads, make_embedder
 from service.index.store import EmbeddingRecord, IndexStore, make_client, text_key
+from service.language.text import repair_text
 from service.settings import Settings
 
-BATCH = 256  # texts embedded and written per checkpoint
 _PAGE = 20_000
 
 
@@ -123,9 +123,12 @@ def reembed(
             from tqdm import tqdm
 
             bar = tqdm(total=len(texts), initial=len(held), unit="text", desc="re-embed")
-        for lo in range(0, len(todo), BATCH):
-            keys = todo[lo : lo + BATCH]
-            vectors = embedder.embed([texts[k] for k in keys])
+        batch = settings.ingest.reembed_batch
+        for lo in range(0, len(todo), batch):
+            keys = todo[lo : lo + batch]
+            # The repaired text, as the ingester embeds it (ingest/parse.py): the same
+            # vectors, and the same cache keys, as an ingest with this model makes.
+            vectors = embedder.embed([repair_text(texts[k]) for k in keys])
             target.upsert(ids=keys, embeddings=np.asarray(vectors, dtype=np.float32))
             held.update(keys)
             written += len(keys)

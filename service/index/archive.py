@@ -49,6 +49,7 @@ from service.index.store import (
     text_key,
 )
 from service.language.entities import decode_labels
+from service.language.text import repair_text
 
 FORMAT = "newsqa-index-archive"
 FORMAT_VERSION = 1
@@ -284,7 +285,8 @@ def import_archive(
         if own is not None:
             matrix = np.stack([own[text_key(t)] for t in texts]) if texts else None
         else:
-            matrix = embed(texts) if texts else None
+            # What the ingester embeds: the repaired text (ingest/parse.py), not the stored one.
+            matrix = embed([repair_text(t) for t in texts]) if texts else None
         at = 0
         writes = []
         for d in group:
