@@ -182,6 +182,7 @@ def _maintain_local(args: argparse.Namespace, settings: Settings) -> int:
             settings,
             progress,
             owns_index=settings.chroma.mode == "embedded",  # then no one else reads it
+            lines=not args.quiet and not progress,
             on_swapped=lambda store: _keep_snapshot(settings, store, quiet=args.quiet),
         )
     except (IndexUnavailable, EmbedderMismatch, ArchiveError) as exc:

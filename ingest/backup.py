@@ -2,9 +2,9 @@
 
 The archive's format is ``service/index/archive.py``'s. Export reads the index: directly
 from a Chroma server or from an embedded folder no one else holds, and through the
-service's ``GET /documents/archive`` when a running service owns the embedded folder (it
-keeps serving meanwhile: the export is a read). Import writes, so it needs the index to
-itself: into an empty index only, never through a service.
+service's ``GET /documents/export/archive.tar.gz`` when a running service owns the
+embedded folder (it keeps serving meanwhile: the export is a read). Import writes, so it
+needs the index to itself: into an empty index only, never through a service.
 """
 
 from __future__ import annotations
@@ -61,14 +61,15 @@ def export_through_service(
     try:
         with httpx.stream(
             "GET",
-            f"{url}/documents/archive",
+            f"{url}/documents/export/archive.tar.gz",
             params={"vectors": str(vectors).lower()},
             headers=headers,
             timeout=600.0,
         ) as r:
             if r.status_code != 200:
                 r.read()
-                print(f"error: GET /documents/archive: {r.status_code} {r.text}", file=sys.stderr)
+                why = f"GET /documents/export/archive.tar.gz: {r.status_code} {r.text}"
+                print(f"error: {why}", file=sys.stderr)
                 return EXIT_REFUSED
             with part.open("wb") as out:
                 for chunk in r.iter_bytes():

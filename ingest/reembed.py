@@ -86,6 +86,7 @@ def reembed(
     settings: Settings,
     progress: bool,
     owns_index: bool,
+    lines: bool = False,
     on_swapped: Callable[[IndexStore], None] | None = None,
 ) -> int:
     embedder = make_cached(
@@ -135,7 +136,7 @@ def reembed(
             if bar is not None:
                 bar.total = len(texts)
                 bar.update(len(keys))
-            elif not progress:
+            elif lines:  # no terminal: one line per checkpoint (a log, a test)
                 print(f"re-embedded {len(held)}/{len(texts)} texts", file=sys.stderr, flush=True)
     if bar is not None:
         bar.close()

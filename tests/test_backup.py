@@ -21,7 +21,7 @@ from service.app import create_app
 from service.index.archive import FORMAT_VERSION, MANIFEST, read_archive
 from service.index.store import IndexStore, make_client
 from service.settings import Settings
-from tests.conftest import make_settings
+from tests.conftest import CORPUS, make_settings
 
 # Fields of an answer that must be identical (timings differ from run to run).
 SAME = ("answer", "refused", "citations", "refusal_reason", "answerability", "claims")
@@ -73,6 +73,7 @@ def test_restored_index_answers_the_eval_suite_exactly_as_the_original(
     assert "imported" in capsys.readouterr().out
     # Versions, content hashes, titles, dates and write times come back as they were.
     assert _documents(restored) == _documents(corpus_index)
+    assert _cli(restored, monkeypatch, "--check", str(CORPUS)) == 0  # up to date
     after = _answers(restored)
     assert after == before
     assert sum(not a["refused"] for a in after) > 50  # the suite was answered, not refused

@@ -1,0 +1,163 @@
+"""Backup and re-embed against real service processes (docs/backup.md).
+
+- ``python -m ingest --export`` while ``python -m service`` serves the embedded index
+  goes through the service (it owns the folder) and the service keeps answering; the
+  archive imported into a new data folder serves the same answers and citations.
+- ``python -m ingest --reembed`` killed with SIGKILL half-way leaves the index on the old
+  model (a service started with the old settings answers as before, throughout); run
+  again, it resumes from its last checkpoint, then swaps; a service with the new model
+  serves it, and one started with the old settings stops, naming ``--reembed``.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from eval.cases import load_cases
+
+from .support import CORPUS, ROOT, ChromaServer, ServiceProcess, clean_env, http_env, run_ingest
+
+pytestmark = [pytest.mark.slow]
+
+QUESTIONS = [c.question for c in load_cases() if not c.history][:12]
+
+
+def _answers(service: ServiceProcess) -> list[dict[str, Any]]:
+    out = []
+    for q in QUESTIONS:
+        r = httpx.post(f"{service.url}/ask", json={"question": q}, timeout=30)
+        assert r.status_code == 200, r.text
+        out.append({k: r.json()[k] for k in ("answer", "refused", "citations")})
+    return out
+
+
+class AskLoop(threading.Thread):
+    """Asks one question after another until stopped; counts answers and failures."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.url, self.done, self.failed = url, 0, 0
+        self.halt = threading.Event()
+
+    def run(self) -> None:
+        while not self.halt.is_set():
+            try:
+                r = httpx.post(f"{self.url}/ask", json={"question": QUESTIONS[0]}, timeout=30)
+                ok = r.status_code == 200 and not r.json()["refused"]
+            except httpx.HTTPError:
+                ok = False
+            self.done += ok
+            self.failed += not ok
+
+
+def _env(data: Path, **extra: str) -> dict[str, str]:
+    return {
+        "NEWSQA_DATA__DIR": str(data),
+        "NEWSQA_ANSWER__MODE": "extractive",
+        "NEWSQA_SERVER__WORKERS": "1",
+        "NEWSQA_RATE_LIMIT__ENABLED": "false",
+        **extra,
+    }
+
+
+def test_export_while_serving_then_import_answers_the_same(tmp_path: Path) -> None:
+    original = _env(tmp_path / "original")
+    assert run_ingest(original, str(CORPUS)).returncode == 0
+    archive = tmp_path / "backup.tar.gz"
+    service = ServiceProcess(original, tmp_path / "original.log").start()
+    try:
+        service.wait_healthy()
+        before = _answers(service)
+        loop = AskLoop(service.url)
+        loop.start()
+        exported = run_ingest(original, "--export", str(archive), "--vectors")
+        loop.halt.set()
+        loop.join()
+        assert exported.returncode == 0, exported.stderr
+        assert "/documents/export/archive.tar.gz" in service.tail()  # the service owns the folder
+        assert "exported" in exported.stdout and "5 documents" in exported.stdout
+        assert loop.failed == 0 and loop.done > 0  # it kept answering meanwhile
+        assert _answers(service) == before
+    finally:
+        service.stop()
+
+    restored = _env(tmp_path / "restored")
+    imported = run_ingest(restored, "--import", str(archive))
+    assert imported.returncode == 0, imported.stderr
+    again = run_ingest(restored, "--import", str(archive))
+    assert again.returncode == 2 and "not empty" in again.stderr
+    service = ServiceProcess(restored, tmp_path / "restored.log").start()
+    try:
+        service.wait_healthy()
+        assert _answers(service) == before
+    finally:
+        service.stop()
+
+
+def test_reembed_killed_half_way_resumes_and_the_old_index_serves_until_the_swap(
+    tmp_path: Path, chroma_server: ChromaServer
+) -> None:
+    old = http_env(chroma_server, f"t_{uuid.uuid4().hex[:12]}", tmp_path / "data")
+    old["NEWSQA_RATE_LIMIT__ENABLED"] = "false"
+    new = {**old, "NEWSQA_EMBEDDING__PRECISION": "int8", "NEWSQA_INGEST__REEMBED_BATCH": "8"}
+    assert run_ingest(old, str(CORPUS)).returncode == 0
+    serving = ServiceProcess(old, tmp_path / "old.log").start()
+    try:
+        serving.wait_healthy()
+        before = _answers(serving)
+
+        # Killed after three checkpoints (8 texts each) of ~130.
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ingest", "--reembed"],
+            cwd=ROOT,
+            env=clean_env(**new),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert proc.stderr is not None
+        checkpoints = 0
+        for line in proc.stderr:
+            checkpoints += line.startswith("re-embedded ")
+            if checkpoints == 3:
+                proc.send_signal(signal.SIGKILL)
+                break
+        proc.wait(timeout=30)
+        assert proc.returncode == -signal.SIGKILL, proc.stdout.read() if proc.stdout else ""
+        assert _answers(serving) == before  # no swap yet: the old vectors answer
+
+        resumed = run_ingest(new, "--reembed")
+        assert resumed.returncode == 0, resumed.stderr
+        line = resumed.stdout.strip().splitlines()[-1]
+        written, done = int(line.split()[1]), int(line.split(" done before")[0].split()[-1])
+        assert done >= 24 and written > 0, line  # it did not start over
+        embedded = int(line.split("(")[1].split()[0])
+        assert embedded <= written, line  # the killed run's batch in flight: from the cache
+        assert "is kept for services still running" in line  # a Chroma server: kept
+        assert _answers(serving) == before  # the running service still reads the old one
+
+        refused = ServiceProcess(old, tmp_path / "refused.log").start()
+        assert refused.proc is not None
+        assert refused.proc.wait(timeout=120) != 0
+        assert "python -m ingest --reembed" in refused.tail()
+    finally:
+        serving.stop()
+
+    swapped = ServiceProcess(new, tmp_path / "new.log").start()
+    try:
+        swapped.wait_healthy()
+        after = _answers(swapped)
+        assert sum(not a["refused"] for a in after) >= sum(not a["refused"] for a in before) - 2
+    finally:
+        swapped.stop()
+    dropped = run_ingest(new, "--reembed")
+    assert "nothing to re-embed; dropped unused vectors collections" in dropped.stdout
