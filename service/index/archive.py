@@ -96,7 +96,9 @@ def _document_lines(store: IndexStore) -> Iterator[tuple[dict[str, Any], list[li
                     continue
                 # Replaced (or removed) since the manifest was read: read it again.
                 now = store.document(source)
-                if now is not None and now.version != entry.version:
+                if now is not None and now.version == entry.version:
+                    raise ArchiveError(f"{source}: its current version has no contents record")
+                if now is not None:
                     again[source] = now
             part = again
 

@@ -145,10 +145,14 @@ def test_reembed_killed_half_way_resumes_and_the_old_index_serves_until_the_swap
         assert "is kept for services still running" in line  # a Chroma server: kept
         assert _answers(serving) == before  # the running service still reads the old one
 
-        refused = ServiceProcess(old, tmp_path / "refused.log").start()
-        assert refused.proc is not None
-        assert refused.proc.wait(timeout=120) != 0
-        assert "python -m ingest --reembed" in refused.tail()
+        # Started with the old settings now: stopped at start-up, naming the way out (one
+        # worker: its start-up; two: the check before any worker starts).
+        for workers in ("1", "2"):
+            env = {**old, "NEWSQA_SERVER__WORKERS": workers}
+            refused = ServiceProcess(env, tmp_path / f"refused-{workers}.log").start()
+            assert refused.proc is not None
+            assert refused.proc.wait(timeout=120) != 0
+            assert "python -m ingest --reembed" in refused.tail()
     finally:
         serving.stop()
 
