@@ -146,8 +146,12 @@ def _maintain(args: argparse.Namespace, settings: Settings) -> int:
         ownership.acquire(folder, "ingest")
     except ownership.OwnedElsewhere as exc:
         owner = exc.owner
-        if owner is not None and owner.kind == "service" and owner.url:
-            if args.export:
+        if owner is not None and owner.kind == "service":
+            if owner.chroma_port and not args.import_file:
+                # A service with several workers serves the folder with a Chroma server:
+                # read and write through it, as beside any Chroma server, while it serves.
+                return _maintain_local(args, _through_chroma(settings, owner.chroma_port))
+            if owner.url and args.export:
                 key = settings.ingest.service_key
                 secret = key.get_secret_value() if key else None
                 return export_through_service(
@@ -156,12 +160,10 @@ def _maintain(args: argparse.Namespace, settings: Settings) -> int:
             what = (
                 "--import restores into an empty index"
                 if args.import_file
-                else (
-                    "--reembed writes the index beside it; to re-embed while serving, serve the "
-                    "index from a Chroma server (chroma.mode=http, docs/deployment.md)"
-                )
+                else "it serves the folder in-process; to re-embed while serving, serve it "
+                "with several workers (server.workers) or from a Chroma server"
             )
-            print(f"error: {exc} at {owner.url}: stop it first ({what})", file=sys.stderr)
+            print(f"error: {exc}: stop it first ({what})", file=sys.stderr)
             return EXIT_REFUSED
         print(f"{exc}; waiting for it to finish", file=sys.stderr)
         ownership.acquire(folder, "ingest", wait_s=WAIT_FOR_INGEST_S)
@@ -169,6 +171,12 @@ def _maintain(args: argparse.Namespace, settings: Settings) -> int:
         return _maintain_local(args, settings)
     finally:
         ownership.release(folder)
+
+
+def _through_chroma(settings: Settings, port: int) -> Settings:
+    """``settings`` pointed at the Chroma server on loopback ``port``."""
+    chroma = settings.chroma.model_copy(update={"mode": "http", "host": "127.0.0.1", "port": port})
+    return settings.model_copy(update={"chroma": chroma})
 
 
 def _maintain_local(args: argparse.Namespace, settings: Settings) -> int:

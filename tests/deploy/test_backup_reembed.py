@@ -3,10 +3,11 @@
 - ``python -m ingest --export`` while ``python -m service`` serves the embedded index
   goes through the service (it owns the folder) and the service keeps answering; the
   archive imported into a new data folder serves the same answers and citations.
-- ``python -m ingest --reembed`` killed with SIGKILL half-way leaves the index on the old
-  model (a service started with the old settings answers as before, throughout); run
-  again, it resumes from its last checkpoint, then swaps; a service with the new model
-  serves it, and one started with the old settings stops, naming ``--reembed``.
+- ``python -m ingest --reembed`` beside a serving two-worker service, killed with SIGKILL
+  half-way, leaves the index on the old model (the service answers as before,
+  throughout); run again, it resumes from its last checkpoint, then swaps; a service
+  started with the old settings then stops, naming ``--reembed``, and one with the new
+  model serves the index.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import signal
 import subprocess
 import sys
 import threading
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ import pytest
 
 from eval.cases import load_cases
 
-from .support import CORPUS, ROOT, ChromaServer, ServiceProcess, clean_env, http_env, run_ingest
+from .support import CORPUS, ROOT, ServiceProcess, clean_env, run_ingest
 
 pytestmark = [pytest.mark.slow]
 
@@ -104,16 +104,20 @@ def test_export_while_serving_then_import_answers_the_same(tmp_path: Path) -> No
 
 
 def test_reembed_killed_half_way_resumes_and_the_old_index_serves_until_the_swap(
-    tmp_path: Path, chroma_server: ChromaServer
+    tmp_path: Path,
 ) -> None:
-    old = http_env(chroma_server, f"t_{uuid.uuid4().hex[:12]}", tmp_path / "data")
-    old["NEWSQA_RATE_LIMIT__ENABLED"] = "false"
+    """Beside ``python -m service`` with two workers on the embedded index (what ``make
+    run`` starts on two cores): the service serves the folder through a Chroma server
+    and names its port in the owner record, and the re-embed writes through it."""
+    old = _env(tmp_path / "data", NEWSQA_SERVER__WORKERS="2")
     new = {**old, "NEWSQA_EMBEDDING__PRECISION": "int8", "NEWSQA_INGEST__REEMBED_BATCH": "8"}
     assert run_ingest(old, str(CORPUS)).returncode == 0
     serving = ServiceProcess(old, tmp_path / "old.log").start()
     try:
         serving.wait_healthy()
         before = _answers(serving)
+        loop = AskLoop(serving.url)
+        loop.start()
 
         # Killed after three checkpoints (8 texts each) of ~130.
         proc = subprocess.Popen(
@@ -142,20 +146,25 @@ def test_reembed_killed_half_way_resumes_and_the_old_index_serves_until_the_swap
         assert done >= 24 and written > 0, line  # it did not start over
         embedded = int(line.split("(")[1].split()[0])
         assert embedded <= written, line  # the killed run's batch in flight: from the cache
-        assert "is kept for services still running" in line  # a Chroma server: kept
+        assert "is kept for services still running" in line  # the workers still read it
         assert _answers(serving) == before  # the running service still reads the old one
-
-        # Started with the old settings now: stopped at start-up, naming the way out (one
-        # worker: its start-up; two: the check before any worker starts).
-        for workers in ("1", "2"):
-            env = {**old, "NEWSQA_SERVER__WORKERS": workers}
-            refused = ServiceProcess(env, tmp_path / f"refused-{workers}.log").start()
-            assert refused.proc is not None
-            assert refused.proc.wait(timeout=120) != 0
-            assert "python -m ingest --reembed" in refused.tail()
+        loop.halt.set()
+        loop.join()
+        assert loop.failed == 0 and loop.done > 0  # it answered all along
     finally:
         serving.stop()
 
+    # Started with the old settings now: stopped at start-up, naming the way out (one
+    # worker: its start-up; two: the check before any worker starts).
+    for workers in ("1", "2"):
+        env = {**old, "NEWSQA_SERVER__WORKERS": workers}
+        refused = ServiceProcess(env, tmp_path / f"refused-{workers}.log").start()
+        assert refused.proc is not None
+        assert refused.proc.wait(timeout=120) != 0
+        assert "python -m ingest --reembed" in refused.tail()
+
+    dropped = run_ingest(new, "--reembed")  # no service: the unused collection goes
+    assert "nothing to re-embed; dropped unused vectors collections" in dropped.stdout
     swapped = ServiceProcess(new, tmp_path / "new.log").start()
     try:
         swapped.wait_healthy()
@@ -163,5 +172,3 @@ def test_reembed_killed_half_way_resumes_and_the_old_index_serves_until_the_swap
         assert sum(not a["refused"] for a in after) >= sum(not a["refused"] for a in before) - 2
     finally:
         swapped.stop()
-    dropped = run_ingest(new, "--reembed")
-    assert "nothing to re-embed; dropped unused vectors collections" in dropped.stdout
