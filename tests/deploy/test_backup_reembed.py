@@ -118,6 +118,8 @@ def test_reembed_killed_half_way_resumes_and_the_old_index_serves_until_the_swap
         before = _answers(serving)
         loop = AskLoop(serving.url)
         loop.start()
+        exported = run_ingest(old, "--export", str(tmp_path / "backup.tar.gz"))
+        assert exported.returncode == 0 and "5 documents" in exported.stdout, exported.stderr
 
         # Killed after three checkpoints (8 texts each) of ~130.
         proc = subprocess.Popen(
