@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -174,3 +175,57 @@ def test_reembed_killed_half_way_resumes_and_the_old_index_serves_until_the_swap
         assert sum(not a["refused"] for a in after) >= sum(not a["refused"] for a in before) - 2
     finally:
         swapped.stop()
+
+
+def test_an_import_killed_at_any_moment_leaves_no_half_index(tmp_path: Path) -> None:
+    """SIGKILL at several moments of ``--import``: the index then holds no document or all
+    of them, never some, and an import into the emptied folder runs to the end."""
+    source = _env(tmp_path / "source")
+    assert run_ingest(source, str(CORPUS)).returncode == 0
+    archive = tmp_path / "backup.tar.gz"
+    assert run_ingest(source, "--export", str(archive)).returncode == 0  # texts: it embeds
+
+    started = time.monotonic()
+    full = run_ingest(_env(tmp_path / "timed"), "--import", str(archive))
+    assert full.returncode == 0, full.stderr
+    took = time.monotonic() - started
+    for i, share in enumerate((0.55, 0.65, 0.75, 0.85)):
+        data = tmp_path / f"killed-{i}"
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ingest", "-q", "--import", str(archive)],
+            cwd=ROOT,
+            env=clean_env(**_env(data)),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(took * share)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        held = _count(data)
+        assert held in (0, 5), (share, held)
+        again = run_ingest(_env(data), "--import", str(archive))
+        if held == 0:
+            assert again.returncode == 0 and _count(data) == 5, again.stderr
+        else:
+            assert again.returncode == 2 and "not empty" in again.stderr
+
+
+def _count(data: Path) -> int:
+    """Documents in the index of ``data``, read by a process of its own (this one must not
+    open a folder other processes write)."""
+    script = (
+        "import sys; from service.index.store import IndexStore, make_client; "
+        "from service.settings import Settings; s = Settings(); "
+        "print(IndexStore(make_client(s), s.chroma.collection, '?', check_embedder=False)"
+        ".document_count())"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=clean_env(**_env(data)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return int(out.stdout.strip())
