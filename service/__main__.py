@@ -82,6 +82,10 @@ def main() -> None:
         raise SystemExit(f"cannot start: {exc}") from None
     workers = worker_count(settings)
     if workers == 1:
+        # An embedded folder is opened only once this process owns it (the app's start-up
+        # waits for an ingest still writing it), so there the app's start-up checks the model.
+        if settings.chroma.mode == "http":
+            check_embedding(settings)
         serve(create_app(settings), settings.server)
         return
     share_blas_threads(workers)

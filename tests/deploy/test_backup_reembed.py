@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,15 @@ import pytest
 
 from eval.cases import load_cases
 
-from .support import CORPUS, ROOT, ServiceProcess, clean_env, run_ingest
+from .support import (
+    CORPUS,
+    ROOT,
+    ChromaServer,
+    ServiceProcess,
+    clean_env,
+    http_env,
+    run_ingest,
+)
 
 pytestmark = [pytest.mark.slow]
 
@@ -229,3 +238,20 @@ def _count(data: Path) -> int:
         check=True,
     )
     return int(out.stdout.strip())
+
+
+def test_on_a_chroma_server_another_model_stops_the_service_before_it_serves(
+    tmp_path: Path, chroma_server: ChromaServer
+) -> None:
+    """One line naming ``--reembed``, checked before the app is built (no model loaded)."""
+    env = http_env(chroma_server, f"t_{uuid.uuid4().hex[:12]}", tmp_path / "data")
+    assert run_ingest(env, str(CORPUS)).returncode == 0
+    for workers in ("1", "2"):
+        refused = ServiceProcess(
+            {**env, "NEWSQA_EMBEDDING__PRECISION": "int8", "NEWSQA_SERVER__WORKERS": workers},
+            tmp_path / f"refused-{workers}.log",
+        ).start()
+        assert refused.proc is not None
+        assert refused.proc.wait(timeout=60) == 1
+        assert "cannot start: index" in refused.tail() and "--reembed" in refused.tail()
+        assert "Traceback" not in refused.tail()
