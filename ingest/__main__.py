@@ -6,6 +6,9 @@ python -m ingest --remove 000_x.txt       # remove one document
 python -m ingest --check data/articles    # exit 0 if the index is up to date, 3 if not
 python -m ingest --feed URL --feed URL2   # fetch and index the pages of feeds or sitemaps
 python -m ingest --feeds                  # ... of every feed in the setting feeds.urls
+python -m ingest --export FILE [--vectors] # the index as one archive (docs/backup.md)
+python -m ingest --import FILE            # restore an archive into an empty index
+python -m ingest --reembed                # re-embed every sentence with the configured model
 
 With the embedded index, a running service owns the folder: the CLI then sends its
 documents through the service's document API (service/index/ownership.py).
@@ -21,17 +24,20 @@ from pathlib import Path
 
 import httpx
 
+from ingest.backup import EXIT_REFUSED, export_local, export_through_service, import_local
 from ingest.bulk import parse_workers, start_parse_server
 from ingest.feed_sync import PollReport, Write, poll_feeds, write_with
 from ingest.loaders import DocumentError, find_documents
 from ingest.pipeline import Ingester, Summary, content_hash
+from ingest.reembed import reembed
 from ingest.remote import ServiceWriter, run_remote
 from service.components.embedding_cache import make_cached
 from service.components.embeddings import ingest_threads, make_embedder
 from service.components.entity_cache import make_ingest_tagger
 from service.index import ownership
+from service.index.archive import ArchiveError
 from service.index.corpus import IndexState
-from service.index.errors import IndexUnavailable
+from service.index.errors import EmbedderMismatch, IndexUnavailable
 from service.index.snapshot_file import snapshot_files
 from service.index.store import IndexStore, make_client
 from service.settings import Settings
@@ -83,13 +89,38 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--feeds", action="store_true", help="index the pages of every feed in feeds.urls"
     )
+    parser.add_argument(
+        "--export", type=Path, metavar="FILE", help="write the index to one archive file"
+    )
+    parser.add_argument(
+        "--vectors", action="store_true", help="with --export: keep the sentence vectors too"
+    )
+    parser.add_argument(
+        "--import",
+        dest="import_file",
+        type=Path,
+        metavar="FILE",
+        help="restore an archive into an empty index",
+    )
+    parser.add_argument(
+        "--reembed",
+        action="store_true",
+        help="re-embed every stored sentence with the configured embedding model",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
+    maintenance = [a for a in ("export", "import_file", "reembed") if getattr(args, a)]
+    if maintenance and (
+        len(maintenance) > 1 or args.paths or args.remove or args.feed or args.feeds or args.check
+    ):
+        parser.error("--export, --import and --reembed each run alone")
     if args.check and (args.feed or args.feeds):
         parser.error("--check compares files; a feed's pages are only known by fetching them")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     settings = Settings()
     args.feed = list(dict.fromkeys(args.feed + (settings.feeds.urls if args.feeds else [])))
+    if maintenance:
+        return _maintain(args, settings)
     if settings.chroma.mode != "embedded":
         return _run_local(args, settings)  # a Chroma server takes writers from anywhere
     folder = settings.chroma_path
@@ -104,6 +135,67 @@ def main(argv: list[str] | None = None) -> int:
         return _run_local(args, settings)
     finally:
         ownership.release(folder)
+
+
+def _maintain(args: argparse.Namespace, settings: Settings) -> int:
+    """--export, --import or --reembed, with the index's owner as for an ingest."""
+    if settings.chroma.mode != "embedded":
+        return _maintain_local(args, settings)
+    folder = settings.chroma_path
+    try:
+        ownership.acquire(folder, "ingest")
+    except ownership.OwnedElsewhere as exc:
+        owner = exc.owner
+        if owner is not None and owner.kind == "service":
+            if owner.chroma_port and not args.import_file:
+                # A service with several workers serves the folder with a Chroma server:
+                # read and write through it, as beside any Chroma server, while it serves.
+                return _maintain_local(args, _through_chroma(settings, owner.chroma_port))
+            if owner.url and args.export:
+                key = settings.ingest.service_key
+                secret = key.get_secret_value() if key else None
+                return export_through_service(
+                    owner.url, secret, args.export, args.vectors, args.quiet
+                )
+            what = (
+                "--import restores into an empty index"
+                if args.import_file
+                else "it serves the folder in-process; to re-embed while serving, serve it "
+                "with several workers (server.workers) or from a Chroma server"
+            )
+            print(f"error: {exc}: stop it first ({what})", file=sys.stderr)
+            return EXIT_REFUSED
+        print(f"{exc}; waiting for it to finish", file=sys.stderr)
+        ownership.acquire(folder, "ingest", wait_s=WAIT_FOR_INGEST_S)
+    try:
+        return _maintain_local(args, settings)
+    finally:
+        ownership.release(folder)
+
+
+def _through_chroma(settings: Settings, port: int) -> Settings:
+    """``settings`` pointed at the Chroma server on loopback ``port``."""
+    chroma = settings.chroma.model_copy(update={"mode": "http", "host": "127.0.0.1", "port": port})
+    return settings.model_copy(update={"chroma": chroma})
+
+
+def _maintain_local(args: argparse.Namespace, settings: Settings) -> int:
+    progress = not args.quiet and sys.stderr.isatty()
+    try:
+        if args.export:
+            return export_local(settings, args.export, args.vectors)
+        if args.import_file:
+            return import_local(settings, args.import_file, progress)
+        return reembed(
+            settings,
+            progress,
+            owns_index=settings.chroma.mode == "embedded",  # then no one else reads it
+            lines=not args.quiet and not progress,
+            on_swapped=lambda store: _keep_snapshot(settings, store, quiet=args.quiet),
+        )
+    except (IndexUnavailable, EmbedderMismatch, ArchiveError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
 
 
 def _run_through_service(args: argparse.Namespace, settings: Settings, url: str) -> int:
@@ -160,7 +252,7 @@ def _run_local(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"removed {removed} unused sentence vectors", file=sys.stderr)
         if summary.changed():
             _keep_snapshot(settings, ingester.store, quiet=args.quiet)
-    except (DocumentError, IndexUnavailable) as exc:
+    except (DocumentError, IndexUnavailable, EmbedderMismatch) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return _report(summary, report)

@@ -22,8 +22,11 @@ import os
 from fastapi import FastAPI
 
 from service.app import WAIT_FOR_INGEST_S, create_app, own_url
+from service.components.embeddings import make_embedder
 from service.components.reader import ReaderFileError, read_manifest
+from service.index.errors import EmbedderMismatch
 from service.index.managed_server import chroma_server_over, point_workers_at
+from service.index.store import IndexStore, make_client
 from service.observability.logs import configure_logging
 from service.server import configure_protocol, serve, serve_workers
 from service.settings import Settings
@@ -55,6 +58,21 @@ def worker_app() -> FastAPI:
     return create_app(settings)
 
 
+def check_embedding(settings: Settings) -> None:
+    """Before workers start: an index built by another embedding model stops the service
+    in one line naming ``python -m ingest --reembed``, rather than in every worker after
+    it has loaded its models (each worker's start-up checks it too, ``create_app``).
+    Only the model's id is compared here (its dimension needs the model loaded); a Chroma
+    that does not answer is left to the workers (``/ready`` reports it)."""
+    name = make_embedder(settings.embedding, settings.llm).name  # no model load
+    try:
+        IndexStore(make_client(settings), settings.chroma.collection, name)
+    except EmbedderMismatch as exc:
+        raise SystemExit(f"cannot start: {exc}") from None
+    except Exception as exc:
+        log.warning("index not checked before the workers start: %s", exc)
+
+
 def main() -> None:
     settings = Settings()
     configure_logging(settings.observability)
@@ -64,6 +82,10 @@ def main() -> None:
         raise SystemExit(f"cannot start: {exc}") from None
     workers = worker_count(settings)
     if workers == 1:
+        # An embedded folder is opened only once this process owns it (the app's start-up
+        # waits for an ingest still writing it), so there the app's start-up checks the model.
+        if settings.chroma.mode == "http":
+            check_embedding(settings)
         serve(create_app(settings), settings.server)
         return
     share_blas_threads(workers)
@@ -72,8 +94,10 @@ def main() -> None:
         with chroma_server_over(folder, own_url(settings), WAIT_FOR_INGEST_S) as port:
             log.info("%d workers share the embedded index through a Chroma server", workers)
             point_workers_at(port)
+            check_embedding(Settings())  # through that server: this process opens no folder
             serve_workers("service.__main__:worker_app", settings.server, workers)
     else:
+        check_embedding(settings)
         serve_workers("service.__main__:worker_app", settings.server, workers)
 
 

@@ -18,7 +18,7 @@ from service.errors import install_error_handlers
 from service.feeds.feed_poller import FeedPoller
 from service.health.health_router import router as health_router
 from service.index import ownership
-from service.index.errors import IndexUnavailable
+from service.index.errors import EmbedderMismatch, IndexUnavailable
 from service.middleware import install_middleware
 from service.observability.metrics import Metrics
 from service.observability.metrics_router import router as metrics_router
@@ -73,16 +73,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Load the embedding model and the index before the first request rather than
         # during it: with several workers, /ready reaches one of them, and the others
         # would otherwise build their snapshot on their first /ask.
+        # An index built by another embedding model (or dimension) than the one configured
+        # stops start-up with the error, which names `python -m ingest --reembed`, as a
+        # reader file that does not match its manifest does: answers from mixed vectors
+        # would be wrong without any sign of it.
         def warm_up() -> None:
-            container.embedder.embed(["warm up"])
+            dimension = container.embedder.embed(["warm up"]).shape[1]
             try:
                 state = container.state()
+                state.store.check_dimension(dimension)
                 state.warm_dense(state.snapshot())  # the snapshot comes prepared
             except IndexUnavailable:
                 log.warning("index unavailable at start-up; /ready reports it")
 
         try:
-            await run_in_threadpool(warm_up)
+            try:
+                await run_in_threadpool(warm_up)
+            except EmbedderMismatch as exc:
+                log.error("cannot start: %s", exc)
+                raise
             poller.start()  # off unless feeds.interval_s and feeds.urls are set
             yield
         finally:

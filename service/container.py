@@ -14,7 +14,7 @@ from service.components.embeddings import Embedder, make_embedder
 from service.components.entity_cache import make_ingest_tagger
 from service.components.reader import OnnxReader
 from service.index.corpus import IndexState
-from service.index.errors import IndexUnavailable
+from service.index.errors import EmbedderMismatch, IndexUnavailable
 from service.index.snapshot_file import snapshot_files
 from service.index.store import IndexStore, make_client
 from service.index.watch import ChromaWatch
@@ -86,8 +86,8 @@ class Container:
                         self.settings.chroma.collection,
                         self.embedder.name,
                     )
-                except IndexUnavailable:
-                    raise
+                except (IndexUnavailable, EmbedderMismatch):
+                    raise  # a mismatch is no outage: it stops start-up (create_app)
                 except Exception as exc:
                     raise IndexUnavailable(str(exc)) from exc
                 fresh = IndexState(

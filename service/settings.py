@@ -279,6 +279,14 @@ class IngestSettings(BaseModel):
         "embedded index and the CLI writes through its document API (needed when that "
         "service has keys).",
     )
+    reembed_batch: int = Field(
+        256,
+        ge=1,
+        le=10_000,
+        description="Sentence texts `python -m ingest --reembed` embeds and writes per "
+        "checkpoint: a re-embed stopped (even by kill -9) resumes after the last batch "
+        "written (docs/backup.md).",
+    )
     teaser_max_similarity: float = Field(
         0.35,
         ge=-1.0,

@@ -13,7 +13,9 @@ import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -244,6 +246,29 @@ async def list_documents(service: DocumentsServiceDep) -> DocumentList:
     """Every document in the index, as stored in Chroma now."""
     docs = await run_in_threadpool(service.list)
     return DocumentList(count=len(docs), documents=[DocumentOut.of(d) for d in docs])
+
+
+@router.get(
+    "/documents/export/archive.tar.gz",
+    response_class=FileResponse,
+    responses={
+        200: {
+            "description": "The index as one .tar.gz archive (docs/backup.md)",
+            "content": {"application/gzip": {}},
+        },
+        **{status: _ERRORS[status] for status in (401, 403, 503)},
+    },
+)
+async def export_index(service: DocumentsServiceDep, vectors: bool = False) -> FileResponse:
+    """The whole index as one archive, for `python -m ingest --export` (two segments
+    below `/documents`, so no document route answers for it, whatever its source)."""
+    path = await run_in_threadpool(service.export, vectors)
+    return FileResponse(
+        path,
+        media_type="application/gzip",
+        filename="newsqa-index.tar.gz",
+        background=BackgroundTask(path.unlink, missing_ok=True),
+    )
 
 
 @router.get("/documents/{source}", response_model=DocumentOut, responses=_ERRORS)

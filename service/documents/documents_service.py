@@ -9,6 +9,8 @@ at once, and other processes see it at their next refresh check.
 
 from __future__ import annotations
 
+import os
+import tempfile
 import threading
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from ingest.loaders import DocumentError, validate_source_name
 from ingest.pipeline import DocumentMeta, Ingester, Outcome
 from service.container import Container
 from service.errors import ApiError
+from service.index.archive import export_archive
 from service.index.errors import IndexUnavailable
 from service.index.garbage import SweepSoon
 from service.index.store import DocumentEntry
@@ -130,6 +133,21 @@ class DocumentsService:
         """Straight from Chroma's manifest, not this process's snapshot: what is stored now."""
         docs = self.container.state().store.documents()
         return [docs[s] for s in sorted(docs)]
+
+    def export(self, vectors: bool) -> Path:
+        """The index as one archive (``service/index/archive.py``) in a temporary file the
+        caller removes: how ``python -m ingest --export`` reads an embedded index this
+        process owns. A read: questions are answered meanwhile, and a write meanwhile is
+        in the archive whole or not at all."""
+        fd, name = tempfile.mkstemp(prefix="newsqa-export-", suffix=".tar.gz")
+        os.close(fd)
+        path = Path(name)
+        try:
+            export_archive(self.container.state().store, path, vectors=vectors)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        return path
 
     def get(self, source: str) -> DocumentEntry:
         self.check_name(source, writing=False)

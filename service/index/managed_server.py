@@ -90,6 +90,7 @@ def chroma_server_over(
                 )
             time.sleep(0.2)
         log.info("serving the embedded folder %s through `chroma run` (pid %d)", folder, proc.pid)
+        ownership.announce_chroma_port(folder, port)
         yield port
     finally:
         if proc is not None:

@@ -42,6 +42,10 @@ class Owner:
     pid: int
     kind: Kind
     url: str | None = None
+    # The loopback port of the Chroma server a service with several workers serves the
+    # folder with (``managed_server``): `python -m ingest --reembed` and `--export` use
+    # it while that service keeps serving.
+    chroma_port: int | None = None
 
 
 class OwnedElsewhere(RuntimeError):
@@ -60,7 +64,8 @@ _held: dict[Path, tuple[IO[str], int]] = {}  # folder -> (open lock file, users 
 def read_owner(folder: Path) -> Owner | None:
     try:
         data = json.loads((folder / OWNER_NAME).read_text(encoding="utf-8"))
-        return Owner(int(data["pid"]), data["kind"], data.get("url"))
+        port = data.get("chroma_port")
+        return Owner(int(data["pid"]), data["kind"], data.get("url"), int(port) if port else None)
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -87,10 +92,27 @@ def acquire(folder: Path, kind: Kind, url: str | None = None, wait_s: float = 0.
                     raise OwnedElsewhere(read_owner(folder)) from None
                 time.sleep(0.2)
         _held[folder] = (handle, 1)
-        record = {"pid": os.getpid(), "kind": kind, "url": url}
-        tmp = folder / f"{OWNER_NAME}.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps(record), encoding="utf-8")
-        tmp.replace(folder / OWNER_NAME)  # readers never see half a record
+        _write_record(folder, Owner(os.getpid(), kind, url))
+
+
+def _write_record(folder: Path, owner: Owner) -> None:
+    record = {"pid": owner.pid, "kind": owner.kind, "url": owner.url}
+    if owner.chroma_port is not None:
+        record["chroma_port"] = owner.chroma_port
+    tmp = folder / f"{OWNER_NAME}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(record), encoding="utf-8")
+    tmp.replace(folder / OWNER_NAME)  # readers never see half a record
+
+
+def announce_chroma_port(folder: Path, port: int) -> None:
+    """Add the port of the Chroma server over ``folder`` to this process's owner record."""
+    folder = folder.resolve()
+    with _registry_lock:
+        if folder not in _held:
+            raise RuntimeError(f"{folder} is not owned by this process")
+        owner = read_owner(folder)
+        if owner is not None:
+            _write_record(folder, Owner(owner.pid, owner.kind, owner.url, port))
 
 
 def release(folder: Path) -> None:

@@ -14,7 +14,12 @@ Four collections (``<name>`` is ``chroma.collection``):
   the version's sentences (text, number, span, paragraph, entity labels) as one JSON
   string: one write per document, not one per sentence.
 - ``<name>__manifest``: one record per document naming its current version.
-- ``<name>__generation``: one record that changes at every manifest change.
+- ``<name>__generation``: one record that changes at every manifest change, and one
+  (``embedding``) naming the vectors collection readers use and the model id and
+  dimension that made its vectors: a process configured with another model stops with
+  :class:`EmbedderMismatch`, which names ``python -m ingest --reembed``
+  (``ingest/reembed.py`` builds a vectors collection for the new model beside the old one
+  and switches this record when it is complete).
 
 Chroma has no transactions, so a document is replaced in steps that never leave a reader
 with a half-written document:
@@ -42,7 +47,7 @@ import time
 import uuid
 import warnings
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 import numpy as np
@@ -62,6 +67,14 @@ log = logging.getLogger(__name__)
 _BATCH = 500  # records per Chroma write; well under its max batch size
 _IDS_PER_READ = 5_000  # ids per Chroma read by id
 _GENERATION_ID = "generation"
+# The record (in the generation collection) naming the vectors collection readers use and
+# the model and dimension that made it.
+_EMBEDDING_ID = "embedding"
+REEMBED_HINT = (
+    "run `python -m ingest --reembed` to re-embed every stored sentence with the "
+    "configured model (the index keeps serving until it is done), or configure the model "
+    "the index was built with"
+)
 _SOURCES_PER_READ = 200  # documents per snapshot read (~5,000 sentences)
 # Records per read of a whole collection: Chroma reads a page's records by id in one SQL
 # statement, and SQLite takes at most 32,766 variables ("too many SQL variables" at 100k
@@ -92,6 +105,20 @@ class DocumentEntry:
     # Where ``date`` comes from: "metadata" (a feed entry, a POST /documents field),
     # "html" (the page's metadata, by trafilatura), "text" (a date header line).
     date_source: str | None = None
+
+
+@dataclass(frozen=True)
+class EmbeddingRecord:
+    """Which model built the index: its vectors collection, the model's id and the
+    vectors' dimension (None until the first vector is written)."""
+
+    vectors: str
+    embedder: str
+    dimension: int | None
+
+
+def default_vectors_name(collection: str) -> str:
+    return f"{collection}__vectors"
 
 
 @dataclass(frozen=True)
@@ -186,6 +213,8 @@ class DocumentWrite:
     author: str | None = None
     site: str | None = None
     date_source: str | None = None
+    # When the manifest says it was written (None: now); a restored archive keeps its own.
+    updated_at: float | None = None
 
     @property
     def version(self) -> str:
@@ -306,15 +335,20 @@ def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
 class IndexStore:
     """Reads and writes the sentence vectors, document contents and manifest."""
 
-    def __init__(self, client: ClientAPI, collection: str, embedder_name: str) -> None:
+    def __init__(
+        self,
+        client: ClientAPI,
+        collection: str,
+        embedder_name: str,
+        check_embedder: bool = True,
+    ) -> None:
+        """Open (or create) the index ``collection``. With ``check_embedder`` (every reader
+        and writer but ``python -m ingest --reembed``), an index built with another model
+        than ``embedder_name`` is an :class:`EmbedderMismatch` naming the way out."""
         self.client = client
+        self.name = collection
         self.embedder_name = embedder_name
         _drop_old_layout(client, collection)
-        self.vectors: Collection = client.get_or_create_collection(
-            f"{collection}__vectors",
-            metadata={"hnsw:space": "cosine", "embedder": embedder_name},
-            embedding_function=None,
-        )
         # Contents, manifest and generation need no vectors; Chroma wants one per record,
         # so each gets [1.0].
         self.contents: Collection = client.get_or_create_collection(
@@ -328,14 +362,75 @@ class IndexStore:
         self.generation: Collection = client.get_or_create_collection(
             f"{collection}__generation", embedding_function=None
         )
+        record = self._read_embedding_record()
+        self.vectors: Collection = client.get_or_create_collection(
+            record.vectors if record else default_vectors_name(collection),
+            metadata={"hnsw:space": "cosine", "embedder": embedder_name},
+            embedding_function=None,
+        )
+        # An index written before the record existed names its model in its vectors
+        # collection's metadata only (and its dimension in its vectors).
+        self.embedding = record or EmbeddingRecord(
+            self.vectors.name,
+            str((self.vectors.metadata or {}).get("embedder") or embedder_name),
+            None,
+        )
         # Writes and the garbage collection of this process take turns (see
         # ``collect_garbage`` for writers in other processes).
         self._writing = threading.RLock()
-        stored = (self.vectors.metadata or {}).get("embedder")
-        if stored and stored != embedder_name:
+        self._staging: Collection | None = None  # a restore's manifest (stage_documents)
+        if check_embedder and self.embedding.embedder != embedder_name:
             raise EmbedderMismatch(
-                f"collection {collection!r} was built with {stored!r} but {embedder_name!r} "
-                "is configured: use another collection name or re-index from scratch"
+                f"index {collection!r} was built with the embedding model "
+                f"{self.embedding.embedder!r} but {embedder_name!r} is configured "
+                f"(the embedding settings): {REEMBED_HINT}"
+            )
+
+    # -- which model built the index ----------------------------------------------------
+    def _read_embedding_record(self) -> EmbeddingRecord | None:
+        got = self.generation.get(ids=[_EMBEDDING_ID], include=["metadatas"])
+        if not got["ids"]:
+            return None
+        meta: dict[str, Any] = dict((got["metadatas"] or [{}])[0] or {})
+        dimension = int(meta.get("dimension") or 0)
+        return EmbeddingRecord(str(meta["vectors"]), str(meta["embedder"]), dimension or None)
+
+    def record_embedding(self, record: EmbeddingRecord) -> None:
+        """Name the vectors collection and the model readers use from now on (one upsert:
+        the commit point of ``python -m ingest --reembed``), and move the generation, so
+        that running readers notice."""
+        self.generation.upsert(
+            ids=[_EMBEDDING_ID],
+            embeddings=np.ones((1, 1), dtype=np.float32),
+            metadatas=[
+                {
+                    "vectors": record.vectors,
+                    "embedder": record.embedder,
+                    "dimension": record.dimension or 0,
+                    "at": time.time(),
+                }
+            ],
+        )
+        self.embedding = record
+        self._bump_generation()
+
+    def dimension(self) -> int | None:
+        """The length of the index's vectors (None: no vector written yet)."""
+        if self.embedding.dimension:
+            return self.embedding.dimension
+        got = self.vectors.peek(1)
+        rows = _embeddings(got)
+        return len(rows[0]) if len(rows) else None
+
+    def check_dimension(self, dimension: int) -> None:
+        """Refuse vectors of another length than the index's (a model of the same name
+        with another dimension, e.g. an OpenAI model with ``dimensions`` set)."""
+        held = self.dimension()
+        if held is not None and held != dimension:
+            raise EmbedderMismatch(
+                f"index {self.name!r} holds {held}-dimensional vectors of "
+                f"{self.embedding.embedder!r} but the configured model gives {dimension}: "
+                f"{REEMBED_HINT}"
             )
 
     # -- manifest ---------------------------------------------------------------------
@@ -419,10 +514,54 @@ class IndexStore:
             self.manifest.upsert(
                 ids=[d.source for d in docs],
                 embeddings=np.ones((len(docs), 1), dtype=np.float32),
-                metadatas=[_entry_metadata(d, now) for d in docs],
+                metadatas=[_entry_metadata(d, d.updated_at or now) for d in docs],
             )
             self._bump_generation()
             self._delete_other_versions(docs)
+
+    # -- a restore: every document staged, then committed at once ------------------------
+    def stage_documents(self, docs: list[DocumentWrite]) -> None:
+        """Write documents whose manifest records go to a staging manifest collection,
+        not the index's: readers see none of them until :meth:`commit_staged`. The first
+        call drops what a killed restore left staged."""
+        if self._staging is None:
+            name = f"{self.name}__manifest__staged"
+            if name in {getattr(c, "name", c) for c in self.client.list_collections()}:
+                self.client.delete_collection(name)
+            self._staging = self.client.create_collection(name, embedding_function=None)
+        with self._writing:
+            for lo in range(0, len(docs), _BATCH):
+                part = docs[lo : lo + _BATCH]
+                self.contents.upsert(
+                    ids=[contents_id(d.source, d.version) for d in part],
+                    embeddings=np.ones((len(part), 1), dtype=np.float32),
+                    metadatas=[_contents_metadata(d) for d in part],
+                )
+            self._write_missing_vectors(docs)
+            now = time.time()
+            for lo in range(0, len(docs), _BATCH):
+                part = docs[lo : lo + _BATCH]
+                self._staging.upsert(
+                    ids=[d.source for d in part],
+                    embeddings=np.ones((len(part), 1), dtype=np.float32),
+                    metadatas=[_entry_metadata(d, d.updated_at or now) for d in part],
+                )
+
+    def commit_staged(self) -> None:
+        """Make the staged manifest the index's: the empty manifest collection is dropped
+        and the staged one renamed into its place (a restore killed between the two
+        leaves no manifest, which the next open creates empty: still an empty index)."""
+        if self._staging is None:
+            return
+        with self._writing:
+            if self.manifest.count():
+                raise ValueError(f"index {self.name!r} gained documents during the restore")
+            name = self.manifest.name
+            self.client.delete_collection(name)
+            self._staging.modify(name=name)
+            self.manifest = self.client.get_collection(name, embedding_function=None)
+            self._staging = None
+            self._bump_generation()
 
     def _delete_other_versions(self, docs: list[DocumentWrite]) -> None:
         """Delete the group's sources' contents records but the versions just written.
@@ -452,10 +591,19 @@ class IndexStore:
         for part in _chunks(keys, _IDS_PER_READ):
             held.update(self.vectors.get(ids=part, include=[])["ids"])
         missing = [k for k in keys if k not in held]
+        if missing:
+            self._note_dimension(len(wanted[missing[0]]))
         for part in _chunks(missing, _BATCH):
             self.vectors.upsert(
                 ids=part, embeddings=np.stack([wanted[k] for k in part]).astype(np.float32)
             )
+
+    def _note_dimension(self, dimension: int) -> None:
+        """Check vectors about to be written against the index's, and record the model and
+        dimension at the index's first vectors."""
+        self.check_dimension(dimension)
+        if self.embedding.dimension is None:
+            self.record_embedding(replace(self.embedding, dimension=dimension))
 
     def delete_document(self, source: str) -> bool:
         """Remove a document: the manifest first (readers stop seeing it), then its
