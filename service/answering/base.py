@@ -69,6 +69,10 @@ class Answer:
     evidence: list[Evidence] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
     claims: list[dict[str, object]] = field(default_factory=list)  # per answer sentence
+    # The time the question and request asked about (``TimeFrame.echo``), and the newest
+    # cited document's date, which the answer says it is "as of".
+    time_range: dict[str, object] | None = None
+    as_of: str | None = None
 
 
 class Answerer(Protocol):

@@ -9,6 +9,7 @@ mark it as checked rather than trust the answerer.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
 
 from service.answering.base import Citation
@@ -39,3 +40,23 @@ def with_provenance(citations: list[Citation], snap: CorpusSnapshot) -> list[Cit
             )
         )
     return out
+
+
+def reported_as_of(citations: list[Citation]) -> str | None:
+    """The newest date among the cited documents (ISO), None when none is dated: what the
+    answer is "as of"."""
+    days = [c.date[:10] for c in citations if c.date and day_of(c.date) is not None]
+    return max(days) if days else None
+
+
+def as_of_note(day: str) -> str:
+    """What an answer from sources dated up to ``day`` ends with: " (as of 3 December 2024)"."""
+    d = day_of(day)
+    return f" (as of {d.day} {d:%B} {d.year})" if d else ""
+
+
+def day_of(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        return None

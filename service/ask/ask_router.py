@@ -84,6 +84,7 @@ class AskRequest(FilterFields):
             top_k=self.top_k,
             mode=self.mode,
             filter=self.to_filter(),
+            as_of=self.as_of,
         )
 
 
@@ -156,6 +157,16 @@ class AskResponse(BaseModel):
         "question: its best over the candidate sentences.",
     )
     standalone_question: str | None = None
+    time_range: dict[str, Any] | None = Field(
+        None,
+        description="The time the question and request asked about: `phrase` (the "
+        "question's words, or `latest`), `from`/`to` (the date filter applied), `applied` "
+        "(whether the question's period narrowed the archive), `latest`, `as_of`, "
+        "`relative_to` (the day relative phrases count from).",
+    )
+    as_of: str | None = Field(
+        None, description="The newest cited article's date: what the answer is as of."
+    )
     timings_ms: dict[str, float] = Field(default_factory=dict)
     claims: list[dict[str, Any]] | None = None
     retrieved: list[RetrievedOut] | None = None
@@ -171,6 +182,8 @@ class AskResponse(BaseModel):
             refusal_reason=a.refusal_reason,
             answerability=None if a.answerability is None else round(a.answerability, 4),
             standalone_question=a.standalone_question,
+            time_range=a.time_range,
+            as_of=a.as_of,
             timings_ms=a.timings_ms,
             claims=a.claims or None,
             retrieved=[

@@ -6,6 +6,7 @@ delivers the answer's text as it is produced. The refusal rule is ``answering.re
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
@@ -14,13 +15,14 @@ from starlette.concurrency import run_in_threadpool
 
 from service.answering.base import Answer, Answerer, Question, Turn
 from service.answering.followup import condense
-from service.answering.provenance import with_provenance
+from service.answering.provenance import as_of_note, reported_as_of, with_provenance
 from service.answering.refusal import Refusal, refusal
 from service.container import Container
 from service.errors import ApiError
 from service.index.catalog import DocumentFilter
 from service.language.question import is_instruction
 from service.retrieval.hybrid import Retrieval
+from service.retrieval.timeframe import TimeFrame, latest_filter, newest_answering_day, resolve
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,7 @@ class AskInput:
     top_k: int | None = None
     mode: str | None = None
     filter: DocumentFilter | None = None  # the documents to answer from (None: all)
+    as_of: dt.date | None = None  # asked as on this day: no article dated after it
 
 
 class AskService:
@@ -84,7 +87,7 @@ class AskService:
 
     def _prepare(
         self, data: AskInput, condensed: str | None = None
-    ) -> tuple[Question, Retrieval, Refusal | None, dict[str, float]]:
+    ) -> tuple[Question, Retrieval, Refusal | None, dict[str, float], TimeFrame]:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         state = self.container.state()
@@ -93,7 +96,18 @@ class AskService:
         timings["condense"] = (time.perf_counter() - t0) * 1000
         question = Question(data.question, standalone, data.history, data.top_k)
         t1 = time.perf_counter()
-        retrieval = self.container.retriever().retrieve(standalone, data.top_k, data.filter)
+        frame = resolve(standalone, data.filter, data.as_of, snap)
+        retriever = self.container.retriever()
+        retrieval = retriever.retrieve(standalone, data.top_k, frame.filter)
+        if frame.asked.latest and retrieval.answerability:
+            # "latest": again, from the newest day that has a sentence the reader finds
+            # answering (half the best probability or more)
+            day = newest_answering_day(
+                retrieval.snapshot, retrieval.reading, 0.5 * retrieval.answerability
+            )
+            if day is not None:
+                frame = replace(frame, filter=latest_filter(frame.filter, day), applied=True)
+                retrieval = retriever.retrieve(standalone, data.top_k, frame.filter)
         timings["retrieve"] = (time.perf_counter() - t1) * 1000
         refused = refusal(
             question.original,
@@ -102,7 +116,7 @@ class AskService:
             self.settings.answer,
             self.container.scorer.weights.policy,
         )
-        return question, retrieval, refused, timings
+        return question, retrieval, refused, timings, frame
 
     def _answerer(self, data: AskInput) -> Answerer:
         return self.container.answerers[self.mode_for(data)]
@@ -113,7 +127,7 @@ class AskService:
         started = time.perf_counter()
         condensed = await self._model_condense(data)
         condense_ms = (time.perf_counter() - started) * 1000
-        question, retrieval, refused, timings = await run_in_threadpool(
+        question, retrieval, refused, timings, frame = await run_in_threadpool(
             self._prepare, data, condensed
         )
         if condensed:
@@ -141,11 +155,20 @@ class AskService:
                     yield item
         else:
             result = await answerer.answer(question, retrieval)
+        citations = with_provenance(result.citations, retrieval.snapshot)
+        as_of = None if result.refused else reported_as_of(citations)
+        if as_of is not None:  # the answer says when its newest source reported it
+            note = as_of_note(as_of)
+            result = replace(result, answer=result.answer + note)
+            if deliver_text:
+                yield note
         timings["answer"] = (time.perf_counter() - t) * 1000
         timings["total"] = (time.perf_counter() - started) * 1000
         yield replace(
             result,
-            citations=with_provenance(result.citations, retrieval.snapshot),
+            citations=citations,
+            time_range=frame.echo(),
+            as_of=as_of,
             timings_ms={k: round(v, 2) for k, v in timings.items()},
             evidence=retrieval.evidence,
             answerability=retrieval.answerability,

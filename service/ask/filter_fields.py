@@ -72,6 +72,12 @@ class FilterFields(BaseModel):
         examples=[["Sarah Hinger"]],
     )
 
+    as_of: Day | None = Field(
+        None,
+        description="Ask as on this day (ISO `YYYY-MM-DD`): no article dated after it is "
+        'seen, and "last week" counts from it (default: the newest article\'s day).',
+    )
+
     @field_validator("sources", "authors")
     @classmethod
     def _trimmed(cls, values: list[str]) -> list[str]:

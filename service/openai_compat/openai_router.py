@@ -30,7 +30,6 @@ from service.ask.ask_service import AskInput
 from service.ask.filter_fields import FILTER_FIELDS, FilterFields, from_strings
 from service.deps import AskServiceDep
 from service.errors import ApiError
-from service.index.catalog import DocumentFilter
 
 router = APIRouter(tags=["openai"])
 
@@ -82,25 +81,27 @@ class ChatCompletionRequest(FilterFields):
         if not turns or turns[-1].role != "user":
             raise ApiError(422, "messages: the last user or assistant message must be the user's")
         history = tuple(Turn(m.role, m.text()) for m in turns[:-1])  # type: ignore[arg-type]
+        fields = self._filter_fields()
         return AskInput(
             question=turns[-1].text(),
             history=history,
             mode=MODELS.get(self.model),
-            filter=self._filter(),
+            filter=fields.to_filter(),
+            as_of=fields.as_of,
         )
 
-    def _filter(self) -> DocumentFilter | None:
-        """The filter from the top level (``extra_body``) or from ``metadata``, not both."""
+    def _filter_fields(self) -> FilterFields:
+        """The filter (and ``as_of``) from the top level (``extra_body``) or from
+        ``metadata``, not both."""
         given = {k: v for k, v in (self.metadata or {}).items() if k in FILTER_FIELDS}
-        top = self.to_filter()
         if not given:
-            return top
-        if top is not None:
+            return self
+        if self.to_filter() is not None or self.as_of is not None:
             raise ApiError(
                 422, "metadata: give the filter at the top level or in metadata, not both"
             )
         try:
-            return FilterFields.model_validate(from_strings(given)).to_filter()
+            return FilterFields.model_validate(from_strings(given))
         except ValidationError as exc:
             problems = [
                 f"metadata.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
@@ -121,6 +122,8 @@ def _extras(answer: Answer) -> dict[str, Any]:
         "refusal_reason": answer.refusal_reason,
         "answerability": answer.answerability,
         "standalone_question": answer.standalone_question,
+        "time_range": answer.time_range,
+        "as_of": answer.as_of,
     }
 
 
