@@ -234,7 +234,7 @@ def main() -> None:
     print(f"stories.threshold {rule.threshold}, num_perm {rule.num_perm}")
     pages = page_sentences()
     tuning(pages)
-    hand_made(pages, sorted({0.2, 0.3, rule.threshold, 0.5, 0.6, 0.7}))
+    hand_made(pages, sorted({0.2, 0.3, 0.4, rule.threshold, 0.5, 0.6, 0.7}))
     synthetic_archive(args.synthetic, rule)
     if args.ingest:
         ingest(args.ingest, args.rounds)

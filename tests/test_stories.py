@@ -209,3 +209,13 @@ def test_stories_follow_a_change_to_the_index(tmp_path: Path) -> None:
         (story,) = snap.stories.by_id.values()
         assert story.original == "copy.txt"  # now the earliest
         assert client.get(f"/stories/{story_id('copy.txt')}").status_code == 200
+
+
+def test_a_wire_story_carried_by_many_sites_is_one_story() -> None:
+    rng = np.random.default_rng(3)
+    pool = rng.integers(1, 2**63, 2000, dtype=np.uint64)
+    wire = np.unique(rng.choice(pool, 20, replace=False))
+    keys = {f"site{i:03d}": wire for i in range(300)}  # one bucket of 300 in every band
+    keys |= {f"other{i:03d}": np.unique(rng.choice(pool, 20, replace=False)) for i in range(50)}
+    stories = Stories.build({s: entry(s) for s in keys}, keys.__getitem__, StoryRule())
+    assert sorted(len(s.members) for s in stories.by_id.values())[-2:] == [1, 300]

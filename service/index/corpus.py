@@ -111,7 +111,7 @@ class CorpusSnapshot:
         self.entity_labels  # noqa: B018 (cached)
         self._carriers  # noqa: B018 (cached; 0.2 s at 2M sentences)
         self.catalog  # noqa: B018 (cached)
-        self.stories  # noqa: B018 (cached; 1.4 s at 10k documents from scratch)
+        self.stories  # noqa: B018 (cached; 0.4 s at 10k documents, all signed anew)
         return self
 
     def to_parts(self) -> dict[str, object]:
