@@ -124,8 +124,11 @@ def entry(source: str, date: str | None = None) -> DocumentEntry:
     return DocumentEntry(source, "v1", "", None, date, 0, 0.0)
 
 
-def hand_made(pages: dict[str, list[str]], thresholds: list[float]) -> None:
-    """Every page, and for every fourth its copy, chrome copy and 30 % update."""
+def hand_made_archive(
+    pages: dict[str, list[str]],
+) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Every page, and for every fourth its copy, chrome copy and 30 % update: (key sets,
+    the right story of each document)."""
     rng = random.Random(2)
     sets: dict[str, np.ndarray] = {}
     truth: dict[str, str] = {}
@@ -138,6 +141,23 @@ def hand_made(pages: dict[str, list[str]], thresholds: list[float]) -> None:
                 ("update", update(sentences, 0.3, rng)),
             ):
                 sets[f"{kind}-{page}"], truth[f"{kind}-{page}"] = keys(variant), page
+    return sets, truth
+
+
+def scores(stories: Stories, truth: dict[str, str]) -> tuple[float, float]:
+    """(purity, completeness) of the clusters against the right stories."""
+    purity = completeness = 0
+    for story in stories.by_id.values():
+        purity += Counter(truth[m] for m in story.members).most_common(1)[0][1]
+    for label in set(truth.values()):
+        completeness += max(
+            sum(truth[m] == label for m in story.members) for story in stories.by_id.values()
+        )
+    return purity / len(truth), completeness / len(truth)
+
+
+def hand_made(pages: dict[str, list[str]], thresholds: list[float]) -> None:
+    sets, truth = hand_made_archive(pages)
     documents = {s: entry(s) for s in sets}
     classes = Counter(truth.values())
     print(
@@ -146,16 +166,10 @@ def hand_made(pages: dict[str, list[str]], thresholds: list[float]) -> None:
     )
     for threshold in thresholds:
         stories = Stories.build(documents, sets.__getitem__, StoryRule(threshold=threshold))
-        purity = completeness = 0
-        for story in stories.by_id.values():
-            purity += Counter(truth[m] for m in story.members).most_common(1)[0][1]
-        for label in classes:
-            completeness += max(
-                sum(truth[m] == label for m in story.members) for story in stories.by_id.values()
-            )
+        purity, completeness = scores(stories, truth)
         print(
             f"  threshold {threshold:.2f}: {len(stories.by_id)} clusters, purity "
-            f"{purity / len(sets):.3f}, completeness {completeness / len(sets):.3f}"
+            f"{purity:.3f}, completeness {completeness:.3f}"
         )
 
 

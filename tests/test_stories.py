@@ -15,11 +15,14 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from bench import stories as stories_bench
+from bench import synthetic
 from ingest.pipeline import DocumentMeta
 from service.app import create_app
 from service.index.corpus import CorpusSnapshot
 from service.index.store import DocumentEntry
 from service.index.stories import Stories, StoryRule, story_id
+from service.settings import Settings
 from tests.conftest import make_ingester, make_settings
 
 ORIGINAL = [
@@ -219,3 +222,14 @@ def test_a_wire_story_carried_by_many_sites_is_one_story() -> None:
     keys |= {f"other{i:03d}": np.unique(rng.choice(pool, 20, replace=False)) for i in range(50)}
     stories = Stories.build({s: entry(s) for s in keys}, keys.__getitem__, StoryRule())
     assert sorted(len(s.members) for s in stories.by_id.values())[-2:] == [1, 300]
+
+
+@pytest.mark.skipif(not synthetic.PAGES.is_dir(), reason="the HTML benchmark's pages are absent")
+def test_the_hand_made_archive_of_benchmark_pages_clusters_right() -> None:
+    """Pages, and for every fourth its copy, a chrome copy and a 30 % rewritten update:
+    the default threshold finds every story and merges none."""
+    sets, truth = stories_bench.hand_made_archive(stories_bench.page_sentences())
+    rule = StoryRule(threshold=Settings().stories.threshold)
+    found = Stories.build({s: entry(s) for s in sets}, sets.__getitem__, rule)
+    assert stories_bench.scores(found, truth) == (1.0, 1.0)
+    assert len(found.by_id) == len(set(truth.values()))
