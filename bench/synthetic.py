@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Iterator
 from pathlib import Path
 
 from eval.cases import BENCHMARKS_DIR
@@ -51,25 +52,38 @@ def write_articles(
 ) -> int:
     """``n`` articles of 3-6 paragraphs of 3-6 pool sentences each; returns sentences written.
     ``distinct``: each sentence marked, so that none repeats (see the module's docstring)."""
-    rng = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
+    total = 0
+    for i, paragraphs in enumerate(article_paragraphs(n, pool, seed, distinct)):
+        total += sum(len(p) for p in paragraphs)
+        # a date header line: the articles span 2024, a day each in turn
+        day = FIRST_DAY + dt.timedelta(days=i % 366)
+        title = f"date {day.isoformat()} Synthetic article {i:06d}"
+        (folder / file_name(i)).write_text(
+            title + "\n\n" + "\n\n".join(" ".join(p) for p in paragraphs) + "\n",
+            encoding="utf-8",
+        )
+    return total
+
+
+def article_paragraphs(
+    n: int, pool: list[str], seed: int = 1, distinct: bool = False
+) -> Iterator[list[list[str]]]:
+    """The sentences of each of the ``n`` articles :func:`write_articles` writes, by
+    paragraph (the same draws: ``bench.stories`` reads an archive's sentences without
+    writing and splitting it)."""
+    rng = random.Random(seed)
     vocabulary = _mark_words(pool) if distinct else []
     total = 0
-    for i in range(n):
+    for _ in range(n):
         paragraphs = []
         for _ in range(rng.randint(3, 6)):
             picked = rng.sample(pool, rng.randint(3, 6))
             if distinct:
                 picked = [_marked(s, total + k, vocabulary) for k, s in enumerate(picked)]
             total += len(picked)
-            paragraphs.append(" ".join(picked))
-        # a date header line: the articles span 2024, a day each in turn
-        day = FIRST_DAY + dt.timedelta(days=i % 366)
-        title = f"date {day.isoformat()} Synthetic article {i:06d}"
-        (folder / file_name(i)).write_text(
-            title + "\n\n" + "\n\n".join(paragraphs) + "\n", encoding="utf-8"
-        )
-    return total
+            paragraphs.append(picked)
+        yield paragraphs
 
 
 FIRST_DAY = dt.date(2024, 1, 1)

@@ -40,6 +40,7 @@ from service.index.corpus import IndexState
 from service.index.errors import EmbedderMismatch, IndexUnavailable
 from service.index.snapshot_file import snapshot_files
 from service.index.store import IndexStore, make_client
+from service.index.stories import story_rule
 from service.settings import Settings
 
 WAIT_FOR_INGEST_S = 600.0  # another `python -m ingest` writing the same folder
@@ -286,7 +287,14 @@ def _keep_snapshot(settings: Settings, store: IndexStore, quiet: bool) -> None:
         return
     started = time.perf_counter()
     retrieval = settings.retrieval
-    state = IndexState(store, retrieval.name_similarity, 0, retrieval.exact_dense_max, files)
+    state = IndexState(
+        store,
+        retrieval.name_similarity,
+        0,
+        retrieval.exact_dense_max,
+        files,
+        story_rule=story_rule(settings),
+    )
     try:
         path = state.save_now()
     except OSError as exc:  # the index is written; only the next start is slower

@@ -28,6 +28,7 @@ from service.openapi_schema import install_openapi
 from service.settings import Settings
 from service.sources.reader_router import router as reader_router
 from service.sources.sources_router import router as sources_router
+from service.stories.stories_router import router as stories_router
 from service.widget import widget_router
 
 log = logging.getLogger(__name__)
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(openai_router)
     app.include_router(sources_router)
     app.include_router(reader_router)
+    app.include_router(stories_router)
     app.include_router(health_router)
     if settings.documents.enabled:
         app.include_router(documents_router)

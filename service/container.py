@@ -17,6 +17,7 @@ from service.index.corpus import IndexState
 from service.index.errors import EmbedderMismatch, IndexUnavailable
 from service.index.snapshot_file import snapshot_files
 from service.index.store import IndexStore, make_client
+from service.index.stories import story_rule
 from service.index.watch import ChromaWatch
 from service.language.entities import EntityTagger
 from service.retrieval.hybrid import HybridRetriever
@@ -97,6 +98,7 @@ class Container:
                     self.settings.retrieval.exact_dense_max,
                     snapshot_files(self.settings, store),
                     self.settings.retrieval.hnsw_ef_search,
+                    story_rule(self.settings),
                 )
                 if self._state is not None:
                     # Answer from the snapshot held, checked against the new connection in

@@ -704,6 +704,35 @@ class FeedsSettings(BaseModel):
     )
 
 
+class StoriesSettings(BaseModel):
+    """Story clusters (``GET /stories``): documents that carry the same story (a wire
+    story's copies, an article and its edited update) grouped by the sentence texts they
+    share (``service/index/stories.py``)."""
+
+    enabled: bool = Field(
+        True,
+        description="Group documents into story clusters when the index snapshot is built "
+        "(off: every document is a story of its own).",
+    )
+    threshold: float = Field(
+        0.3,
+        gt=0,
+        le=1,
+        description="Least Jaccard similarity of two documents' sets of distinct sentence "
+        "texts for one story. Chosen on copies built from the HTML benchmark's pages "
+        "(python -m bench.stories): a verbatim copy scores 1, a copy with a site's own two "
+        "lines .80-1, an update with 30 % of its sentences rewritten .43-.62, 40 % .33-.48; "
+        "two different pages at most .01.",
+    )
+    num_perm: int = Field(
+        128,
+        ge=16,
+        le=1024,
+        description="MinHash permutations per document signature (the LSH bands follow "
+        "from it and the threshold); the seed is fixed, so every process groups alike.",
+    )
+
+
 class Settings(BaseSettings):
     """The whole configuration. Build one with ``Settings()`` and pass it to ``create_app``."""
 
@@ -729,6 +758,7 @@ class Settings(BaseSettings):
     observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)  # type: ignore[arg-type]
     documents: DocumentsSettings = Field(default_factory=DocumentsSettings)  # type: ignore[arg-type]
     feeds: FeedsSettings = Field(default_factory=FeedsSettings)  # type: ignore[arg-type]
+    stories: StoriesSettings = Field(default_factory=StoriesSettings)  # type: ignore[arg-type]
 
     @classmethod
     def settings_customise_sources(

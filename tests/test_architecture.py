@@ -33,6 +33,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "service.documents",
             "service.feeds",
             "service.sources",
+            "service.stories",
             "service.health",
             "service.observability",
             "service.openai_compat",

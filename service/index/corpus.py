@@ -25,6 +25,7 @@ from service.index.errors import IndexUnavailable
 from service.index.lexical import LexicalIndex
 from service.index.snapshot_file import SnapshotFiles
 from service.index.store import DocumentEntry, IndexStore, StoredSentence
+from service.index.stories import Stories, StoryRule
 from service.index.top import top_n
 from service.language.attribution import speakers
 from service.language.keys import text_keys
@@ -52,6 +53,10 @@ class CorpusSnapshot:
     row_vector: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), repr=False)
     vector_keys: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64), repr=False)
     _keys: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+    story_rule: StoryRule = field(default_factory=StoryRule)
+    # The previous snapshot's clusters, which ``stories`` updates by the changed documents
+    # (dropped once used).
+    _prior_stories: Stories | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if len(self.row_vector) != len(self.sentences):  # one vector a row
@@ -60,7 +65,11 @@ class CorpusSnapshot:
 
     @classmethod
     def build(
-        cls, store: IndexStore, name_similarity: float, previous: CorpusSnapshot | None = None
+        cls,
+        store: IndexStore,
+        name_similarity: float,
+        previous: CorpusSnapshot | None = None,
+        story_rule: StoryRule | None = None,
     ) -> CorpusSnapshot:
         """Read the current index. With ``previous``, only documents whose version changed
         are read from Chroma; the others' sentences and vectors are taken from it (at 10k
@@ -86,6 +95,8 @@ class CorpusSnapshot:
             name_evidence=evidence,
             row_vector=row_vector,
             vector_keys=vector_keys,
+            story_rule=story_rule or StoryRule(),
+            _prior_stories=previous.__dict__.get("stories") if previous else None,
         )
         return snap.prepare()
 
@@ -100,6 +111,7 @@ class CorpusSnapshot:
         self.entity_labels  # noqa: B018 (cached)
         self._carriers  # noqa: B018 (cached; 0.2 s at 2M sentences)
         self.catalog  # noqa: B018 (cached)
+        self.stories  # noqa: B018 (cached; 0.4 s at 10k documents, all signed anew)
         return self
 
     def to_parts(self) -> dict[str, object]:
@@ -120,7 +132,9 @@ class CorpusSnapshot:
         }
 
     @classmethod
-    def from_parts(cls, parts: dict[str, Any], vectors: np.ndarray) -> CorpusSnapshot:
+    def from_parts(
+        cls, parts: dict[str, Any], vectors: np.ndarray, story_rule: StoryRule | None = None
+    ) -> CorpusSnapshot:
         sentences: list[StoredSentence] = parts["sentences"]
         snap = cls(
             fingerprint=parts["fingerprint"],
@@ -134,6 +148,7 @@ class CorpusSnapshot:
             name_evidence=parts["name_evidence"],
             row_vector=parts["row_vector"],
             vector_keys=parts["vector_keys"],
+            story_rule=story_rule or StoryRule(),
         )
         for cached in ("document_frequency", "speakers"):  # cached properties, filled
             if cached in parts:  # (a file written before one was kept lacks it)
@@ -229,6 +244,13 @@ class CorpusSnapshot:
         texts, sims = zip(*hits, strict=True)
         return self._carriers.rank(np.array(texts), np.array(sims), n)
 
+    def same_text(self, i: int) -> np.ndarray:
+        """The positions of every sentence carrying sentence ``i``'s text (``i`` too),
+        ascending."""
+        c = self._carriers
+        t = int(c.text_of[i])
+        return np.asarray(c.order[c.bounds[t] : c.bounds[t + 1]])
+
     @cached_property
     def _carriers(self) -> Carriers:
         """Which sentences carry each vector's text: the BM25 index's, when it was built
@@ -250,6 +272,18 @@ class CorpusSnapshot:
     def catalog(self) -> Catalog:
         """The documents by date, site and author, for request filters (``catalog``)."""
         return Catalog(self.documents, self.ranges, len(self.sentences))
+
+    @cached_property
+    def stories(self) -> Stories:
+        """The story clusters (``service.index.stories``): copies and versions of one
+        story grouped, by the sets of sentence texts the documents carry."""
+        prior, self._prior_stories = self._prior_stories, None
+        return Stories.build(self.documents, self.text_keys_of, self.story_rule, prior)
+
+    def text_keys_of(self, source: str) -> np.ndarray:
+        """The distinct text keys (sorted) of a document's sentences."""
+        lo, hi = self.ranges.get(source, (0, 0))
+        return np.unique(self.vector_keys[self.row_vector[lo:hi]])
 
     @cached_property
     def ranges(self) -> dict[str, tuple[int, int]]:
@@ -383,8 +417,10 @@ class IndexState:
         exact_dense_max: int = 200_000,
         files: SnapshotFiles | None = None,
         hnsw_ef_search: int = 0,
+        story_rule: StoryRule | None = None,
     ):
         self.store = store
+        self.story_rule = story_rule or StoryRule()
         self.hnsw_ef_search = hnsw_ef_search  # 0: Chroma's own
         self.files = files
         self._saving = threading.Event()  # set while this process writes a snapshot file
@@ -415,7 +451,9 @@ class IndexState:
                 current = self._snapshot = self._read_file()
             if current is None or fingerprint != current.fingerprint:
                 started = time.perf_counter()
-                current = CorpusSnapshot.build(self.store, self.name_similarity, previous=current)
+                current = CorpusSnapshot.build(
+                    self.store, self.name_similarity, previous=current, story_rule=self.story_rule
+                )
                 self._snapshot = current  # the swap
                 log.info(
                     "index snapshot: %d documents, %d sentences (%.0f ms)",
@@ -450,7 +488,7 @@ class IndexState:
         saved = self.files.read()
         if saved is None:
             return None
-        snap = self._read_from_file = CorpusSnapshot.from_parts(*saved)
+        snap = self._read_from_file = CorpusSnapshot.from_parts(*saved, self.story_rule)
         log.info(
             "index snapshot read from its file: %d documents, %d sentences (%.0f ms)",
             len(snap.documents),

@@ -47,6 +47,9 @@ class SentenceOut(BaseModel):
 
 
 class DocumentOut(SourceOut):
+    story: str | None = Field(
+        None, description="The id of its story cluster (`GET /stories/{id}`)."
+    )
     sentences: list[SentenceOut]  # type: ignore[assignment]
 
 
@@ -104,6 +107,7 @@ async def get_source(source: str, container: ContainerDep) -> DocumentOut:
     known(snap, source)
     return DocumentOut(
         **SourceOut.of(snap.documents[source]).model_dump(exclude={"sentences"}),
+        story=snap.stories.of_source.get(source),
         sentences=[SentenceOut(sentence=s.number, text=s.text) for s in snap.of_document(source)],
     )
 
