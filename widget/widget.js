@@ -35,6 +35,15 @@
     color: '',
     target: '',
     open: false,
+    // The archive the widget answers from (the /ask filter fields): data-sources,
+    // data-sites (comma-separated), data-authors (";"-separated), data-date-from,
+    // data-date-to, data-as-of (YYYY-MM-DD).
+    sources: '',
+    sites: '',
+    authors: '',
+    dateFrom: '',
+    dateTo: '',
+    asOf: '',
   };
 
   var ICON_CHAT =
@@ -280,7 +289,29 @@
       .filter(Boolean);
     o.position = o.position === 'left' ? 'left' : 'right';
     o.open = truthy(o.open);
+    o.filter = filterFields(o);
     return o;
+  }
+
+  function listOf(value, separator) {
+    return (Array.isArray(value) ? value : String(value || '').split(separator))
+      .map(function (s) { return String(s).trim(); })
+      .filter(Boolean);
+  }
+
+  // The request fields that narrow the archive; only those given are sent.
+  function filterFields(o) {
+    var f = {};
+    var lists = { sources: ',', sites: ',', authors: ';' };
+    Object.keys(lists).forEach(function (k) {
+      var values = listOf(o[k], lists[k]);
+      if (values.length) f[k] = values;
+    });
+    var days = { dateFrom: 'date_from', dateTo: 'date_to', asOf: 'as_of' };
+    Object.keys(days).forEach(function (k) {
+      if (o[k]) f[days[k]] = String(o[k]).trim();
+    });
+    return f;
   }
 
   function storageGet(key) {
@@ -950,7 +981,7 @@
     fetch(this.cfg.apiUrl + '/ask/stream', {
       method: 'POST',
       headers: this.headers(true),
-      body: JSON.stringify({ question: question, history: history }),
+      body: JSON.stringify(Object.assign({ question: question, history: history }, this.cfg.filter)),
       signal: controller.signal,
     })
       .then(function (res) {

@@ -32,6 +32,7 @@ USHAKOV = "What did Ushakov say?"
 FOLLOW_UP = "And what did Kallas say?"
 OUT_OF_CORPUS = "Who won the 2018 football World Cup?"
 XSS_QUESTION = "What did Lindqvist say about the exhibit label?"
+SOURCE_002 = "002_2d8858a757586965.txt"  # a seed article that reports Ushakov's words
 
 
 def expected(api: Any, question: str, history: list[dict[str, str]] | None = None) -> Any:
@@ -641,3 +642,30 @@ def test_inline_mode_and_the_js_api(page: Any, service_url: str) -> None:
     page.evaluate("NewsQA.init({open: true})")
     assert Widget(page).q(".panel").is_visible()
     assert page.locator("[data-newsqa-widget]").count() == 1  # init replaces, never stacks
+
+
+def test_filter_attributes_narrow_what_the_widget_answers_from(page: Any, service_url: str) -> None:
+    """data-sources / data-date-to (here through init, the same names in camelCase) travel
+    in every request, and the answer cites only what they admit; a filter admitting
+    nothing shows the service's refusal naming it."""
+    url = f"{service_url}/__filtered-host-page"
+    html = (
+        "<!doctype html><html lang=en><head><meta charset=utf-8><title>Desk</title></head>"
+        "<body><div id=desk></div>"
+        '<script src="/widget.js" data-auto-init="false" defer></script></body></html>'
+    )
+    page.route(url, lambda r: r.fulfill(body=html, content_type="text/html"))
+    bodies = stream_bodies(page)
+    page.goto(url)
+    page.wait_for_function("window.NewsQA && window.NewsQA.version")
+    page.evaluate(f"NewsQA.init({{target: '#desk', sources: '{SOURCE_002}'}})")
+    w = Widget(page)
+    reply = w.ask(USHAKOV)
+    assert bodies[-1] == {"question": USHAKOV, "history": [], "sources": [SOURCE_002]}
+    cited = {c.get_attribute("data-source") for c in reply.locator("[data-source]").all()}
+    assert cited == {SOURCE_002}, cited
+    page.evaluate("NewsQA.init({target: '#desk', dateFrom: '2030-01-01'})")
+    w = Widget(page)
+    refusal = w.ask(USHAKOV)
+    assert bodies[-1]["date_from"] == "2030-01-01"
+    assert "date_from=2030-01-01" in w.answer_text(refusal)
