@@ -44,6 +44,9 @@ def test_a_question_s_period_is_understood_relative_to_its_base_day(
         "Which 5 points were agreed?",
         "What did Dmitriev say after the meeting?",
         "On what date did Putin meet Witkoff?",
+        "How much snow fell in Seoul on Tuesday?",  # the article's own Tuesday
+        "How many homes were built in the 13th district?",
+        "What did they say by Tuesday?",
     ],
 )
 def test_words_that_are_no_period_are_left_alone(question: str) -> None:

@@ -49,6 +49,8 @@ _LATEST_RE = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in _LATEST) + r")
 _TOKEN = re.compile(r"[\w'-]+")
 _LONGEST = 4  # words a period may take ("the 2nd of December", "3 December 2024")
 _NAMED = frozenset(MONTHS + WEEKDAYS)
+_MONTH_ABBR = frozenset(m[:3] for m in MONTHS)
+_YEAR = re.compile(r"^(?:1[89]|20)\d\d(?:-\d\d(?:-\d\d)?)?$")  # 2024, 2024-12, 2024-12-03
 _ABBREVIATED = frozenset(w[:3] for w in MONTHS + WEEKDAYS)
 
 
@@ -94,13 +96,15 @@ def _period(words: list[str], base: dt.date) -> tuple[dt.date, dt.date] | None:
     """The days ``words`` name, as a range (None: not a date, or not clearly one)."""
     text = " ".join(words)
     lowered = [w.lower() for w in words]
-    # A date needs a figure, a month's name or a relative word: dateparser also reads
-    # "May" in "Theresa May" or a bare "second" as dates.
+    # A period needs a month's name, a year, an ISO date, or a unit counted from the base
+    # day ("last week", "three days ago", "yesterday"). A weekday or a day number alone
+    # ("on Tuesday", "the 13th") counts from the article's own day, which the question
+    # does not know, and dateparser also reads "May" in "Theresa May" as a date.
     if not (
-        any(ch.isdigit() for ch in text)
-        or any(w in _NAMED or w[:3] in _ABBREVIATED for w in lowered)
-        or _RELATIVE & set(lowered)
-        or "ago" in lowered
+        any(w in MONTHS or (w[:3] in _MONTH_ABBR and len(w) <= 4) for w in lowered)
+        or any(_YEAR.match(w) for w in lowered)
+        or {"yesterday", "today"} & set(lowered)
+        or ((_RELATIVE & set(lowered) or "ago" in lowered) and _UNITS & set(lowered))
     ):
         return None
     data = _parser(base).get_date_data(text)  # type: ignore[attr-defined]
