@@ -38,7 +38,8 @@ def _du_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20
 
 
-def _ingest(folder: Path, env: dict[str, str]) -> dict[str, Any]:
+def timed_ingest(folder: Path, env: dict[str, str]) -> dict[str, Any]:
+    """``python -m ingest -q folder`` in a process of its own: seconds and sentence counts."""
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "ingest", "-q", str(folder)],
@@ -93,7 +94,7 @@ def pages_cold() -> dict[str, Any]:
     sentences hardly repeat, so the model embeds nearly every one."""
     with tempfile.TemporaryDirectory(prefix="newsqa-pages-") as tmp:
         env = {**os.environ, "NEWSQA_DATA__DIR": str(Path(tmp) / "data")}
-        out = _ingest(synthetic.PAGES, env)
+        out = timed_ingest(synthetic.PAGES, env)
     return {"pages": len(list(synthetic.PAGES.glob("*.htm*")))} | out
 
 
@@ -110,9 +111,9 @@ def run(
             "NEWSQA_ANSWER__MODE": "extractive",
         }
         env.setdefault("NEWSQA_DOCUMENTS__MAX_DOCUMENTS", str(max(n * 2, 1000)))
-        cold = _ingest(folder, env)
+        cold = timed_ingest(folder, env)
         shutil.rmtree(root / "data" / "chroma")  # keep the embedding cache
-        warm = _ingest(folder, env)
+        warm = timed_ingest(folder, env)
         size = {
             "chroma_mb": round(_du_mb(root / "data" / "chroma"), 1),
             "cache_mb": round(_du_mb(root / "data" / "embedding-cache.sqlite3"), 1),

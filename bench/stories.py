@@ -30,7 +30,6 @@ import os
 import random
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -39,6 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from bench import synthetic
+from bench.scale import timed_ingest
 from ingest.parse import ParsedDocument, parse_document
 from service.index.store import DocumentEntry, key_number, text_key
 from service.index.stories import Stories, StoryRule, jaccard
@@ -217,17 +217,7 @@ def run(folder: Path, data: Path, env: dict[str, str]) -> float:
     """One ingest into an empty index (the cache file kept)."""
     for old in ("chroma", "snapshots"):
         shutil.rmtree(data / old, ignore_errors=True)
-    started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "ingest", "-q", str(folder)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode:
-        raise SystemExit(f"ingest failed: {done.stdout[-2000:]}{done.stderr[-2000:]}")
-    return time.perf_counter() - started
+    return float(timed_ingest(folder, env)["seconds"])
 
 
 def main() -> None:

@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from service.components.reader import file_sha256
 from service.index.store import (
     DocumentEntry,
     DocumentWrite,
@@ -119,14 +120,6 @@ def _entry_json(e: DocumentEntry) -> dict[str, Any]:
     }
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def export_archive(store: IndexStore, target: Path, vectors: bool = False) -> ArchiveSummary:
     """Write the index of ``store`` to ``target`` (written beside it, then renamed: no
     half-written archive ever has the name)."""
@@ -159,7 +152,7 @@ def export_archive(store: IndexStore, target: Path, vectors: bool = False) -> Ar
             "embedding": {"model": store.embedding.embedder, "dimension": dimension},
             "counts": {"documents": n_docs, "sentences": n_sentences, "vectors": n_vectors},
             "members": {
-                m: {"bytes": (work / m).stat().st_size, "sha256": _sha256(work / m)}
+                m: {"bytes": (work / m).stat().st_size, "sha256": file_sha256(work / m)}
                 for m in members
             },
         }
