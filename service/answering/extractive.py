@@ -20,11 +20,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from service.answering.base import Answer, Citation, Question
+from service.answering.base import Answer, Question
+from service.answering.citations import CitationBook, with_markers
+from service.answering.dated_claims import Drafted, newest_first
 from service.answering.scorer import SentenceScorer
 from service.index.corpus import CorpusSnapshot
 from service.language.keys import name_key
 from service.language.pronouns import SPEAKER_PRONOUN
+from service.retrieval.evidence import SentenceRef
 from service.retrieval.hybrid import Retrieval
 from service.settings import AnswerSettings
 
@@ -91,21 +94,25 @@ class ExtractiveAnswerer:
     def compose(self, question: Question, retrieval: Retrieval) -> Answer:
         claims, speaker_written = self.select(question.standalone, retrieval)
         snap = retrieval.snapshot
-        citations: list[Citation] = []
-        parts: list[str] = []
-        for claim in claims:
-            markers = []
-            for pos in claim.positions:
-                s = snap.sentences[pos]
-                citations.append(Citation(len(citations) + 1, s.source, s.number, s.text))
-                markers.append(f"[{len(citations)}]")
-            parts.append(
-                f"{self._readable(snap, claim.positions[0], speaker_written)} {''.join(markers)}"
+        drafted = [
+            Drafted(
+                self._readable(snap, claim.positions[0], speaker_written),
+                tuple(
+                    SentenceRef(s.source, s.number, s.text)
+                    for s in (snap.sentences[p] for p in claim.positions)
+                ),
             )
+            for claim in claims
+        ]
+        book = CitationBook()
+        parts = [
+            with_markers(d.text, [book.cite(ref) for ref in d.refs])
+            for d in newest_first(drafted, snap)
+        ]
         return Answer(
             answer=" ".join(parts),
             refused=False,
-            citations=citations,
+            citations=book.citations,
             mode=self.mode,
             standalone_question=question.standalone,
         )

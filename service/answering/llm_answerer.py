@@ -23,11 +23,26 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 
 from starlette.concurrency import run_in_threadpool
 
 from service.answering.base import Answer, Question, Turn
-from service.answering.citations import MARKER, CitationBook, split_marked, with_markers
+from service.answering.citations import (
+    MARKER,
+    CitationBook,
+    MarkedSentence,
+    split_marked,
+    with_markers,
+)
+from service.answering.dated_claims import (
+    Drafted,
+    dated_order,
+    day_words,
+    reported,
+    reported_by,
+    without_attribution,
+)
 from service.answering.evidence_window import ShownEvidence, fit_evidence, format_evidence
 from service.answering.extractive import ExtractiveAnswerer
 from service.answering.prompts import Prompts
@@ -88,7 +103,9 @@ class LLMAnswerer:
         empty = self.prompts.answer.render(evidence="", question=question.standalone)
         frame = [{"role": "system", "content": system}, {"role": "user", "content": empty}]
         budget = self.settings.max_context_tokens - self.counter.count_messages(frame)
-        shown = fit_evidence(retrieval.evidence, self.counter, max(budget, 0))
+        snap = retrieval.snapshot
+        reported = {ev.ref.source: reported_by(snap, ev.ref.source) for ev in retrieval.evidence}
+        shown = fit_evidence(retrieval.evidence, self.counter, max(budget, 0), reported)
         user = self.prompts.answer.render(
             evidence=format_evidence(shown), question=question.standalone
         )
@@ -128,6 +145,18 @@ class LLMAnswerer:
             self.verified, question, retrieval, completion.text, shown, completion.truncated
         )
 
+    @staticmethod
+    def _unattributed(
+        sentences: list[MarkedSentence], retrieval: Retrieval, shown: list[ShownEvidence]
+    ) -> list[MarkedSentence]:
+        """The sentences without the "On <day>, <site> reported:" the prompt asks for: the
+        claim is verified against the cited sentence alone, and the service writes the
+        dated form itself (``dated_claims``)."""
+        reports = [reported(retrieval.snapshot, s.evidence.ref.source) for s in shown]
+        days = {day_words(r.day) for r in reports if r.day}
+        names = {r.who for r in reports}
+        return [replace(s, text=without_attribution(s.text, days, names)) for s in sentences]
+
     def fallback(self, question: Question, retrieval: Retrieval, reason: str) -> Answer:
         result = self.extractive.compose(question, retrieval)
         result.fallback = reason
@@ -147,6 +176,7 @@ class LLMAnswerer:
             sentences.pop()  # cut off at max_tokens mid-sentence
         if not sentences:
             return self.fallback(question, retrieval, "llm_empty_answer")
+        sentences = self._unattributed(sentences, retrieval, shown)
         verifier = Verifier(retrieval.snapshot, self.embed, self.settings.support_threshold)
         check = verifier.check(sentences, shown)
         if not check.supported:
@@ -163,20 +193,27 @@ class LLMAnswerer:
             result = self.fallback(question, retrieval, garbage_reason(check))
             result.claims = [{**c.as_dict([]), "shown": False} for c in check.claims]
             return result
+        kept: list[tuple[int, Drafted]] = []
+        said: list[set[str]] = []
+        for i, claim in enumerate(check.claims):
+            terms = {w.lower() for w in words(claim.text)}
+            if claim.supported and not any(_jaccard(terms, e) >= _REPEAT for e in said):
+                kept.append((i, Drafted(claim.text, tuple(claim.refs))))
+                said.append(terms)
+        # newest first and dated when the cited documents differ in date (``dated_claims``)
+        ordered = dated_order([d for _, d in kept], retrieval.snapshot)
         book = CitationBook()
         parts: list[str] = []
+        ids_of: dict[int, list[int]] = {}
+        for k, drafted in ordered:
+            i = kept[k][0]
+            ids_of[i] = [book.cite(ref) for ref in drafted.refs]
+            parts.append(with_markers(drafted.text, ids_of[i]))
         claims: list[dict[str, object]] = []
-        said: list[set[str]] = []
-        for claim in check.claims:
-            terms = {w.lower() for w in words(claim.text)}
-            repeated = any(_jaccard(terms, earlier) >= _REPEAT for earlier in said)
-            shown_claim = claim.supported and not repeated
-            ids = [book.cite(ref) for ref in claim.refs] if shown_claim else []
-            if shown_claim:
-                parts.append(with_markers(claim.text, ids))
-                said.append(terms)
-            extra = {"repeated": True} if claim.supported and repeated else {}
-            claims.append({**claim.as_dict(ids), "shown": shown_claim, **extra})
+        for i, claim in enumerate(check.claims):
+            shown_claim = i in ids_of
+            extra = {"repeated": True} if claim.supported and not shown_claim else {}
+            claims.append({**claim.as_dict(ids_of.get(i, [])), "shown": shown_claim, **extra})
         return Answer(
             " ".join(parts),
             refused=False,
