@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from service.answering.base import Question
 from service.answering.dated_claims import Drafted, newest_first
+from service.answering.extractive import ExtractiveAnswerer, _figures_differ
 from service.answering.llm_answerer import LLMAnswerer
 from service.container import Container
 from service.language.when import time_ask
@@ -288,3 +289,32 @@ def test_the_llm_sees_each_sentence_s_day_and_site_and_its_dated_reply_verifies(
     got = llm.verified(q, retrieval, invented, shown)
     assert [c.source for c in got.citations] == ["coast-vote.html"]
     assert got.answer == f"{coast.evidence.ref.text} [1]"  # one day left: the plain form
+
+
+def test_an_applied_period_is_a_filter_and_not_words_to_find(client: TestClient) -> None:  # noqa: F811
+    """The answer to a question with its period applied is the one to the question without
+    those words, inside the period's range; a period not applied keeps its words."""
+    dated = ask(client, "How did the crews vote before 4 December 2024?", top_k=50)
+    assert dated["time_range"]["applied"] is True  # type: ignore[index]
+    assert dated["standalone_question"] == "How did the crews vote?"
+    plain = ask(client, "How did the crews vote?", date_to="2024-12-03", top_k=50)
+    assert (dated["answer"], dated["answerability"]) == (plain["answer"], plain["answerability"])
+    kept = ask(client, "How did the ferry crews vote in 2014?", top_k=50)
+    assert kept["time_range"]["applied"] is False  # type: ignore[index]
+    assert kept["standalone_question"] == "How did the ferry crews vote in 2014?"
+
+
+def test_reports_whose_figures_differ_are_not_merged_into_one_claim(archive: Settings) -> None:  # noqa: F811
+    snap = Container(archive).state().snapshot()
+
+    def pos(source: str, word: str) -> int:
+        return next(
+            i for i, s in enumerate(snap.sentences) if s.source == source and word in s.text
+        )
+
+    herald, coast = pos("herald-vote.html", "312 to 41"), pos("coast-vote.html", "290 to 60")
+    assert _figures_differ(snap, herald, coast)
+    assert not _figures_differ(snap, herald, herald)
+    no_figures = pos("herald-vote.html", "night sailings")
+    assert not _figures_differ(snap, herald, no_figures)  # one without figures may merge
+    assert not ExtractiveAnswerer._same_fact(snap, herald, coast)

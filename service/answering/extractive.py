@@ -10,7 +10,9 @@ its claim by construction. What this module decides is *which* sentences:
   speaker for "What did X say?"...); claims whose probability is near the best one's
   (``keep_ratio`` of the weights file) are kept, at most ``max_claims``;
 - the same fact reported by several sources becomes one claim citing all of them
-  (near-paraphrases from different files, or the same speaker's statement reported twice).
+  (near-paraphrases from different files, or the same speaker's statement reported twice),
+  unless their figures differ: then they are two reports (and, dated, ``dated_claims``
+  orders them newest first).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import numpy as np
 from service.answering.base import Answer, Question
 from service.answering.citations import CitationBook, with_markers
 from service.answering.dated_claims import Drafted, newest_first
+from service.answering.facts import text_facts
 from service.answering.scorer import SentenceScorer
 from service.index.corpus import CorpusSnapshot
 from service.language.keys import name_key
@@ -45,6 +48,14 @@ class Claim:
     score: float = 0.0
 
 
+def _figures_differ(snap: CorpusSnapshot, a: int, b: int) -> bool:
+    """Both sentences give figures, and not the same ones (versions of a story that
+    change from day to day say "27 cases", then "41 cases" in the same words)."""
+    x = text_facts(snap.sentences[a].text, snap).numbers
+    y = text_facts(snap.sentences[b].text, snap).numbers
+    return bool(x and y) and x != y
+
+
 class ExtractiveAnswerer:
     mode = "extractive"
 
@@ -55,6 +66,8 @@ class ExtractiveAnswerer:
     @staticmethod
     def _same_fact(snap: CorpusSnapshot, a: int, b: int) -> bool:
         if snap.sentences[a].source == snap.sentences[b].source:
+            return False
+        if _figures_differ(snap, a, b):  # "27 cases" and "41 cases": two reports, not one
             return False
         cos = float(np.dot(snap.vector(a), snap.vector(b)))
         speaker = snap.speakers[a]

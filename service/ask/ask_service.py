@@ -94,9 +94,10 @@ class AskService:
         snap = state.snapshot()
         standalone = condensed or condense(data.question, data.history, snap)
         timings["condense"] = (time.perf_counter() - t0) * 1000
-        question = Question(data.question, standalone, data.history, data.top_k)
         t1 = time.perf_counter()
         frame = resolve(standalone, data.filter, data.as_of, snap)
+        standalone = frame.searchable(standalone)  # an applied period is a filter now
+        question = Question(data.question, standalone, data.history, data.top_k)
         retriever = self.container.retriever()
         retrieval = retriever.retrieve(standalone, data.top_k, frame.filter)
         if frame.asked.latest and retrieval.answerability:

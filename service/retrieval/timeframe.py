@@ -21,6 +21,7 @@ whose sentences the reader finds answering.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, replace
 
 from service.index.catalog import NO_DATE, DocumentFilter
@@ -37,6 +38,20 @@ class TimeFrame:
     applied: bool  # the question's period narrowed the archive
     as_of: dt.date | None
     base: dt.date  # the day relative phrases count from
+
+    def searchable(self, question: str) -> str:
+        """The question as retrieval, the refusal gate and the answerer read it: without
+        the words of a period that was applied as a filter ("in February 2020", "before
+        10 March 2024"). The filter now says them; as terms to find they only lower the
+        reader's answerability and make the gate ask for a sentence that names the date."""
+        phrase = self.asked.phrase
+        if not (self.applied and phrase):
+            return question
+        found = re.search(r"[\s,]*" + re.escape(phrase).replace(r"\ ", r"\W+"), question, re.I)
+        if found is None:
+            return question
+        rest = (question[: found.start()] + question[found.end() :]).strip()
+        return rest if len(rest.split()) >= 2 else question
 
     def echo(self) -> dict[str, object] | None:
         """The ``time_range`` of the response (None: the question says nothing of time
