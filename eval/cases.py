@@ -77,6 +77,11 @@ class Case(BaseModel):
         "statements of the speaker asked about): citing them does not lower precision.",
     )
     tags: list[str] = Field(default_factory=list)
+    request: dict[str, str] = Field(
+        default_factory=dict,
+        description="Fields sent with the question in POST /ask: a filter (date_from, "
+        "date_to, sources, ...) or as_of (the time suite, eval/time).",
+    )
     part: str = Field("", exclude=True, description="dev or holdout; set by the loader")
 
     @model_validator(mode="after")
@@ -110,7 +115,7 @@ class Case(BaseModel):
 
     def to_json(self) -> str:
         data = self.model_dump(exclude_defaults=False)
-        for optional in ("history", "related"):
+        for optional in ("history", "related", "request"):
             if not data[optional]:
                 del data[optional]
         return json.dumps(data, ensure_ascii=False)

@@ -384,7 +384,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     suites = sub.add_parser("suites", help="all suites side by side (what `make eval` runs)")
     suites.add_argument(
-        "--corpus", action="append", default=[], help="home, news, squad, html (default: all)"
+        "--corpus", action="append", default=[], help="home, news, squad, time, html (default: all)"
     )
     suites.add_argument(
         "--squad-sample", type=int, default=300, help="SQuAD questions per half (seed 1)"

@@ -40,6 +40,7 @@ def ask_payload(case: Case, mode: str, top_k: int | None = None) -> dict[str, An
         "question": case.question,
         "mode": mode,
         "include_retrieval": True,
+        **case.request,
     }
     if case.history:
         payload["history"] = [t.model_dump() for t in case.history]

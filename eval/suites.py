@@ -1,4 +1,4 @@
-"""Every suite, side by side: the home set, outside news, SQuAD 2.0 and HTML extraction.
+"""Every suite, side by side: the home set, outside news, SQuAD 2.0, time and HTML extraction.
 
 Each corpus gets a service of its own, built in-process the way ``python -m eval run``
 builds one (``create_app`` on a fresh temporary index, the corpus indexed by the project's
@@ -9,6 +9,8 @@ ingester, every question asked through ``POST /ask``), and the same retrieval ba
 - ``news``: the 13 pages of ``eval/news/pages.txt`` (HTML from trafilatura's benchmark)
   with ``eval/news/tuning.jsonl`` and ``eval/news/holdout.jsonl``;
 - ``squad``: the 8 SQuAD 2.0 articles (:mod:`eval.squad`), tuning and held-out halves;
+- ``time``: the news pages and two dated stories written as test data, with questions
+  that have a time in them (:mod:`eval.time_suite`: ``eval/time/``), two halves;
 - ``html``: extraction F1 on trafilatura's benchmark (:mod:`eval.html_bench`).
 
 Chunk baselines read the text the project extracted (for an HTML page, its main text), so
@@ -42,12 +44,14 @@ SUITES = [
     ("news holdout", "news", "news-holdout"),
     ("SQuAD tuning", "squad", "squad-tuning"),
     ("SQuAD held-out", "squad", "squad-holdout"),
+    ("time tuning", "time", "time-tuning"),
+    ("time holdout", "time", "time-holdout"),
 ]
 
 
 @dataclass
 class SuiteOptions:
-    corpora: list[str] = field(default_factory=lambda: ["home", "news", "squad", "html"])
+    corpora: list[str] = field(default_factory=lambda: ["home", "news", "squad", "time", "html"])
     squad_sample: int | None = 300  # questions per SQuAD half; None = all 2,805
     baselines: bool = True
     progress: bool = True
@@ -96,6 +100,13 @@ def _news() -> tuple[list[Path], CaseMaker]:
     return files, _gold_checked(load_news_cases())
 
 
+def _time() -> tuple[list[Path], CaseMaker]:
+    from eval.time_suite import load_time_cases, time_files
+
+    cases, _ = load_time_cases()
+    return time_files([NEWS_PAGES / name for name in news_pages()]), _gold_checked(cases)
+
+
 def _squad(sample: int | None, folder: Path) -> tuple[list[Path], CaseMaker]:
     from eval.squad import build_cases, load_articles, write_documents
     from ingest.pipeline import Ingester
@@ -135,14 +146,16 @@ def _baseline_texts(files: list[Path], folder: Path) -> Path:
 
 
 def corpus_of(name: str, squad_sample: int | None, tmp: Path) -> tuple[list[Path], CaseMaker]:
-    """A corpus's files and its case maker, by name (home, news, squad)."""
+    """A corpus's files and its case maker, by name (home, news, squad, time)."""
     if name == "home":
         return _home()
     if name == "news":
         return _news()
     if name == "squad":
         return _squad(squad_sample, tmp / "squad-docs")
-    raise ValueError(f"unknown corpus {name!r}: use home, news, squad, html")
+    if name == "time":
+        return _time()
+    raise ValueError(f"unknown corpus {name!r}: use home, news, squad, time, html")
 
 
 def corpus_settings(name: str, files: list[Path], tmp: Path) -> Any:
@@ -173,6 +186,10 @@ def run_corpus(
             texts = _baseline_texts(files, tmp / f"{name}-text")
             baselines = build_baselines(texts, local.embedder, table)
         rows = run_cases(local.client, cases, ["extractive"], baselines, progress=opts.progress)
+    if name == "time":  # which question missed which time figure
+        from eval.time_suite import time_misses
+
+        notes += [m for m in time_misses(rows, {c.id: c for c in cases})]
     for note in notes:
         print(f"{name}: {note}", file=sys.stderr)
     return {

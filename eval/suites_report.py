@@ -12,7 +12,11 @@ and hit@5 of each baseline on the same questions (answerable ones). Answer colum
 - **false refusals**: answerable questions refused;
 - **right**: share of all questions answered right or rightly refused;
 - **cit. valid**: citations whose text equals the stored sentence; **cites/ans**: citations
-  per answered question; **p50/p95**: ``POST /ask`` wall clock in-process.
+  per answered question; **p50/p95**: ``POST /ask`` wall clock in-process;
+- the time suite's own (:mod:`eval.time_suite`): **newest cited** ("latest" questions
+  whose citation [1] is the newest version that answers), **in range** (questions with a
+  range whose every citation is dated within it), **version cited** (a gold source
+  cited), **as-of said** (answers citing dated articles that end "(as of <date>)").
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from eval.aggregate import summarise, summarise_baseline
 from eval.metrics import mean
 from eval.squad import squad_metrics
 from eval.suites import SUITES
+from eval.time_suite import FIGURES as TIME_FIGURES
 
 BASELINE_COLUMNS = [
     ("bm25-sentences", "BM25 hit@5"),
@@ -47,6 +52,7 @@ COLUMNS = [
     "cites/ans",
     "p50 ms",
     "p95 ms",
+    *TIME_FIGURES,
     "HTML F1",
 ]
 
@@ -92,7 +98,12 @@ def summary(results: dict[str, Any]) -> list[dict[str, Any]]:
             continue
         rows = [r for r in run["rows"] if r["part"] == part]
         if rows:
-            table.append({"suite": label, **suite_row(rows, run["cases"], corpus == "squad")})
+            row = {"suite": label, **suite_row(rows, run["cases"], corpus == "squad")}
+            if corpus == "time":
+                from eval.time_suite import time_figures
+
+                row.update(time_figures(rows, run["cases"]))
+            table.append(row)
     html = results.get("html")
     if html:
         ex = html["extractors"]

@@ -1,7 +1,9 @@
-"""The outside-news suite and HTML extraction as regression tests (floors in thresholds.toml).
+"""The outside-news and time suites and HTML extraction as regression tests (floors in
+thresholds.toml).
 
-Runs what ``make eval`` runs for these two suites (in-process service over the 13 news
-pages, every question through ``POST /ask``; trafilatura's extraction benchmark), without
+Runs what ``make eval`` runs for these suites (in-process services over the 13 news pages,
+and over them with the time suite's dated stories, every question through ``POST /ask``;
+trafilatura's extraction benchmark), without
 the baselines, and fails when a figure is outside its limit under ``[suites.min."..."]``
 or ``[suites.max."..."]``. SQuAD's floors are checked by ``make eval`` itself (its sampled
 600 questions take several minutes on two cores).
@@ -22,17 +24,25 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
 @pytest.fixture(scope="module")
 def table() -> list[dict[str, Any]]:
-    results = run_suites(SuiteOptions(corpora=["news", "html"], baselines=False, progress=False))
+    results = run_suites(
+        SuiteOptions(corpora=["news", "time", "html"], baselines=False, progress=False)
+    )
     return summary(results)
 
 
 def test_suites_ran(table: list[dict[str, Any]]) -> None:
-    assert [r["suite"] for r in table] == ["news tuning", "news holdout", "HTML extraction"]
+    assert [r["suite"] for r in table] == [
+        "news tuning",
+        "news holdout",
+        "time tuning",
+        "time holdout",
+        "HTML extraction",
+    ]
 
 
-def test_news_and_html_meet_their_floors(table: list[dict[str, Any]]) -> None:
+def test_news_time_and_html_meet_their_floors(table: list[dict[str, Any]]) -> None:
     limits = load_suite_limits(EVAL_DIR / "thresholds.toml")
-    for suite in ("news tuning", "news holdout", "HTML extraction"):
+    for suite in ("news tuning", "news holdout", "time tuning", "time holdout", "HTML extraction"):
         assert suite in limits["min"], f"no floors for {suite}"
     failures = check_floors(table, limits)
     assert not failures, "below floors (eval/thresholds.toml):\n" + "\n".join(failures)
