@@ -258,7 +258,7 @@ def _suites(args: argparse.Namespace) -> int:
         "complete": not corpora,  # every suite ran: `make eval-report` may publish it
         "table": table,
         "html": results["html"],
-        "corroboration": results["corroboration"],
+        "corroboration": results.get("corroboration"),
         "corpora": {
             k: {**{x: v[x] for x in ("baselines", "notes", "index", "seconds")}, "rows": v["rows"]}
             for k, v in results["corpora"].items()
