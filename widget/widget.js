@@ -175,6 +175,7 @@
     '.refused .text{font-style:italic}',
     '.label{display:inline-block;margin-bottom:6px;padding:2px 8px;border-radius:999px;',
     'background:#e5e7eb;color:#374151;font-size:12px;font-weight:600;font-style:normal}',
+    '.label.disputed{background:#fef3c7;color:#92400e}',
     '.error .bubble{background:#fef2f2;border:1px solid #fecaca;color:#991b1b}',
     '.retry{margin-top:8px;padding:5px 12px;border-radius:8px;background:#991b1b;color:#fff;',
     'font-size:13px;font-weight:600}',
@@ -768,6 +769,8 @@
       bubble.appendChild(el('p', 'text', turn.content));
       return;
     }
+    // The articles disagree: said before the answer, which then cites each side.
+    if (turn.disputed) bubble.appendChild(el('span', 'label disputed', 'Sources disagree'));
     var byId = {};
     (turn.citations || []).forEach(function (c) { byId[c.id] = c; });
     var p = el('p', 'text');
@@ -1070,6 +1073,7 @@
           content: final.answer,
           refused: !!final.refused,
           citations: Array.isArray(final.citations) ? final.citations : [],
+          disputed: !!final.disputed,
         };
         self.turns.push({ role: 'user', content: question }, turn);
         storageSet(self.key, self.turns);

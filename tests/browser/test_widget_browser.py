@@ -15,6 +15,8 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
+from tests.disputed_reports import FLOOD_Q
+
 from .helpers import (
     NEWS_QUESTION,
     ROOT,
@@ -701,3 +703,20 @@ def test_date_picker_sets_the_days_every_request_carries(page: Any, service_url:
     reply = w.ask(USHAKOV)
     assert "date_from" not in bodies[-1] and "date_to" not in bodies[-1]
     assert reply.locator(".text .cite").count() >= 1
+
+
+def test_a_disputed_answer_says_the_sources_disagree(page: Any, service_url: str, api: Any) -> None:
+    """When the articles disagree (two tolls for one flood), the reply says so in a label
+    before the answer, and cites both sides."""
+    want = expected(api, FLOOD_Q)
+    assert want["disputed"] is True, want["answer"]
+    page.goto(f"{service_url}/demo")
+    w = Widget(page)
+    w.open()
+    reply = w.ask(FLOOD_Q)
+    label = reply.locator(".label.disputed")
+    assert label.is_visible() and label.inner_text() == "Sources disagree"
+    sides = {str(s["citation"]) for s in want["dispute"]["sides"]}
+    shown = {b.inner_text() for b in reply.locator(".text .cite").all()}
+    assert sides <= shown, (sides, shown)
+    save_artifact(page, "widget-disputed.png")
