@@ -258,6 +258,7 @@ def _suites(args: argparse.Namespace) -> int:
         "complete": not corpora,  # every suite ran: `make eval-report` may publish it
         "table": table,
         "html": results["html"],
+        "corroboration": results.get("corroboration"),
         "corpora": {
             k: {**{x: v[x] for x in ("baselines", "notes", "index", "seconds")}, "rows": v["rows"]}
             for k, v in results["corpora"].items()
@@ -384,7 +385,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     suites = sub.add_parser("suites", help="all suites side by side (what `make eval` runs)")
     suites.add_argument(
-        "--corpus", action="append", default=[], help="home, news, squad, time, html (default: all)"
+        "--corpus",
+        action="append",
+        default=[],
+        help="home, news, squad, time, html, corroboration (default: all)",
     )
     suites.add_argument(
         "--squad-sample", type=int, default=300, help="SQuAD questions per half (seed 1)"

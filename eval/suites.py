@@ -11,7 +11,10 @@ ingester, every question asked through ``POST /ask``), and the same retrieval ba
 - ``squad``: the 8 SQuAD 2.0 articles (:mod:`eval.squad`), tuning and held-out halves;
 - ``time``: the news pages and two dated stories written as test data, with questions
   that have a time in them (:mod:`eval.time_suite`: ``eval/time/``), two halves;
-- ``html``: extraction F1 on trafilatura's benchmark (:mod:`eval.html_bench`).
+- ``html``: extraction F1 on trafilatura's benchmark (:mod:`eval.html_bench`);
+- ``corroboration``: story clusters, originals cited first, independent sources counted
+  and disagreements marked, over real pages and copies written from them
+  (:mod:`eval.corroboration`).
 
 Chunk baselines read the text the project extracted (for an HTML page, its main text), so
 that they are compared on retrieval and not on HTML parsing.
@@ -51,7 +54,9 @@ SUITES = [
 
 @dataclass
 class SuiteOptions:
-    corpora: list[str] = field(default_factory=lambda: ["home", "news", "squad", "time", "html"])
+    corpora: list[str] = field(
+        default_factory=lambda: ["home", "news", "squad", "time", "html", "corroboration"]
+    )
     squad_sample: int | None = 300  # questions per SQuAD half; None = all 2,805
     baselines: bool = True
     progress: bool = True
@@ -155,7 +160,7 @@ def corpus_of(name: str, squad_sample: int | None, tmp: Path) -> tuple[list[Path
         return _squad(squad_sample, tmp / "squad-docs")
     if name == "time":
         return _time()
-    raise ValueError(f"unknown corpus {name!r}: use home, news, squad, time, html")
+    raise ValueError(f"unknown corpus {name!r}: use home, news, squad, time, html, corroboration")
 
 
 def corpus_settings(name: str, files: list[Path], tmp: Path) -> Any:
@@ -204,14 +209,18 @@ def run_corpus(
 
 def run_suites(opts: SuiteOptions) -> dict[str, Any]:
     """Run the chosen corpora; returns per-corpus rows and the side-by-side summary."""
+    from eval.corroboration import run_corroboration
     from eval.html_bench import run_html_benchmark
 
-    out: dict[str, Any] = {"corpora": {}, "html": None}
+    out: dict[str, Any] = {"corpora": {}, "html": None, "corroboration": None}
     with tempfile.TemporaryDirectory(prefix="newsqa-suites-") as tmp_name:
         tmp = Path(tmp_name)
         for name in opts.corpora:
             if name == "html":
                 out["html"] = run_html_benchmark()
+                continue
+            if name == "corroboration":
+                out["corroboration"] = run_corroboration(tmp, opts.progress)
                 continue
             files, make = corpus_of(name, opts.squad_sample, tmp)
             out["corpora"][name] = run_corpus(name, files, make, opts, tmp)

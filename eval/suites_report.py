@@ -55,6 +55,21 @@ COLUMNS = [
     *TIME_FIGURES,
     "HTML F1",
 ]
+# The corroboration suite's own table (eval.corroboration defines each figure).
+CORROBORATION_COLUMNS = [
+    "suite",
+    "questions",
+    "clusters",
+    "purity",
+    "completeness",
+    "answered",
+    "original first",
+    "copies folded",
+    "corroboration",
+    "disputed recall",
+    "disputed precision",
+    "sides cited",
+]
 
 
 def suite_row(rows: Sequence[dict[str, Any]], cases: dict[str, Any], squad: bool) -> dict:
@@ -117,6 +132,19 @@ def summary(results: dict[str, Any]) -> list[dict[str, Any]]:
                 f"bs4 {ex['bs4']['f1']:.3f}",
             }
         )
+    stories = results.get("corroboration")
+    if stories:
+        clusters = f"{stories['clusters']} of {stories['stories']}"
+        for half, figures in stories["halves"].items():
+            table.append(
+                {
+                    "suite": f"corroboration {half}",
+                    "clusters": clusters,
+                    "purity": stories["purity"],
+                    "completeness": stories["completeness"],
+                    **figures,
+                }
+            )
     return table
 
 
@@ -128,11 +156,21 @@ def _cell(value: Any, column: str) -> str:
     return str(value)
 
 
-def markdown(table: list[dict[str, Any]]) -> str:
-    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-    for row in table:
-        lines.append("| " + " | ".join(_cell(row.get(c), c) for c in COLUMNS) + " |")
+def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in rows:
+        lines.append("| " + " | ".join(_cell(row.get(c), c) for c in columns) + " |")
     return "\n".join(lines)
+
+
+def markdown(table: list[dict[str, Any]]) -> str:
+    """The side-by-side table, then the corroboration suite's own when it ran."""
+    stories = [r for r in table if "purity" in r]
+    text = _table([r for r in table if "purity" not in r], COLUMNS)
+    if stories:
+        text += "\n\nStories and corroboration (`eval/corroboration`):\n\n"
+        text += _table(stories, CORROBORATION_COLUMNS)
+    return text
 
 
 def plot(table: list[dict[str, Any]], path: Path) -> None:

@@ -11,8 +11,10 @@ cited by its span and found word for word in the file.
 
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 # Sentence-final punctuation, optionally followed by closing quotes or brackets, and by
 # bracketed reference notes that wikis and papers put after a sentence ("[12]",
@@ -30,6 +32,13 @@ _TEASER = re.compile(
 _DATE_HEADER = re.compile(
     r"^\s*(?:date|published|updated)?\s*[:\-]?\s*(?P<date>\d{4}-\d{2}-\d{2})\b\s*(?P<rest>.*)$",
     re.IGNORECASE,
+)
+# A date in a file name, year first: "2025-01-10-floods.txt", "floods_20250110.html".
+# Year-first only, with one separator used throughout (or none) and no digit either side,
+# so that ids and numbers in names ("report-2024-final", "000_412d1c09") are not read as
+# dates; the three numbers are then checked as a calendar day by ``datetime.date``.
+_NAME_DATE = re.compile(
+    r"(?<!\d)(?P<y>(?:19|20)\d{2})(?P<sep>[-_.]?)(?P<m>\d{2})(?P=sep)(?P<d>\d{2})(?!\d)"
 )
 # A byline: "By Staff, Agencies", "By Jane Doe".
 _BYLINE = re.compile(r"^by\s+\S.{0,80}$", re.IGNORECASE)
@@ -220,3 +229,18 @@ def from_blocks(blocks: list[str]) -> tuple[str, CleanDocument]:
         parts.append(block)
         pos += len(block) + 2
     return "\n\n".join(parts), doc
+
+
+def date_in_name(name: str) -> str | None:
+    """The ISO date a file's name carries, the last resort when neither metadata, the page
+    nor a header line dates a document ("2025-01-10-floods.txt" -> "2025-01-10").
+
+    A file's modification time is not used: copying or checking out a folder resets it,
+    which would date every article by the day it was copied.
+    """
+    for m in _NAME_DATE.finditer(Path(name).stem):
+        try:
+            return datetime.date(int(m["y"]), int(m["m"]), int(m["d"])).isoformat()
+        except ValueError:
+            continue
+    return None

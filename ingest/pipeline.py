@@ -19,6 +19,7 @@ from typing import Literal
 import numpy as np
 
 from ingest.bulk import BackgroundWriter, ParsePool, parse_workers
+from ingest.cleaning import date_in_name
 from ingest.loaders import DocumentError
 from ingest.parse import ParsedDocument, parse_document
 from ingest.sentences import Sentence
@@ -35,7 +36,8 @@ log = logging.getLogger(__name__)
 # 7: sentences carry their entity labels (an index without them answers, types unknown).
 # 8: documents carry their author, site domain, date source and the page's own URL (the
 #    filters of /ask read them).
-PIPELINE_VERSION = "8"
+# 9: a document dated by nothing else takes the date its file name carries.
+PIPELINE_VERSION = "9"
 
 Status = Literal["added", "unchanged", "replaced", "failed", "removed"]
 
@@ -168,13 +170,17 @@ class Ingester:
             labels = labels[:-drop] if labels is not None else None
         # What it came with (a feed entry, a POST /documents field) wins over the page.
         url = (meta.url if meta else None) or doc.url
-        dated_by_meta = bool(meta and meta.date)
+        date, date_source = doc.date, doc.date_source if doc.date else None
+        if meta and meta.date:
+            date, date_source = meta.date, "metadata"
+        elif date is None and (date := date_in_name(parsed.source)):
+            date_source = "file_name"
         return PreparedDocument(
             source=parsed.source,
             doc_hash=content_hash(parsed.data, self.embedder.name, meta),
             text=parsed.text,
             title=doc.title or _first_words(sentences[0].text),
-            date=(meta.date if meta else None) or doc.date,
+            date=date,
             sentences=sentences,
             author=doc.byline,
             site=site_domain(url) or site_domain(doc.domain),
@@ -182,7 +188,7 @@ class Ingester:
             repaired=repaired,
             labels=labels,
             url=url,
-            date_source="metadata" if dated_by_meta else doc.date_source if doc.date else None,
+            date_source=date_source,
         )
 
     def prepare(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from ingest.cleaning import date_in_name
 from ingest.loaders import DocumentError
 from service.index.corpus import CorpusSnapshot, IndexState
 from service.index.store import make_client
@@ -359,6 +360,43 @@ def test_html_and_markdown_documents_are_indexed(scratch: Settings, tmp_path: Pa
         "The council met on Tuesday.",
         "It approved the budget.",
     ]
+
+
+@pytest.mark.parametrize(
+    ("name", "date"),
+    [
+        ("2025-01-10-floods.txt", "2025-01-10"),
+        ("floods_20250110.html", "2025-01-10"),
+        ("floods.2024.12.31.md", "2024-12-31"),
+        ("2025-02-30-not-a-day.txt", None),  # no such calendar day
+        ("2025-0110-mixed.txt", None),  # one separator throughout, or none
+        ("report-2024-final.txt", None),
+        ("000_412d1c09e69c2b39.txt", None),
+        ("120250110.txt", None),  # digits either side: an id, not a date
+    ],
+)
+def test_a_file_name_dates_only_year_first_calendar_days(name: str, date: str | None) -> None:
+    assert date_in_name(name) == date
+
+
+def test_a_document_nothing_else_dates_takes_its_file_names_date(
+    scratch: Settings, tmp_path: Path
+) -> None:
+    named = tmp_path / "2025-01-10-floods.txt"
+    named.write_text("The river rose two metres overnight, the council said.\n")
+    headed = tmp_path / "2025-01-09-storm.txt"
+    headed.write_text("date 2025-01-08 Storm warning\n\nThe storm reached the coast at noon.\n")
+    plain = tmp_path / "harbour.txt"
+    plain.write_text("The harbour reopened on Friday, the port authority said.\n")
+    summary = make_ingester(scratch).ingest_paths([named, headed, plain])
+    assert summary.count("added") == 3, summary.outcomes
+    docs = snapshot(scratch).documents
+    dated = {s: (d.date, d.date_source) for s, d in docs.items()}
+    assert dated == {
+        "2025-01-10-floods.txt": ("2025-01-10", "file_name"),
+        "2025-01-09-storm.txt": ("2025-01-08", "text"),  # the header line wins over the name
+        "harbour.txt": (None, None),
+    }
 
 
 def test_whole_collections_are_read_in_pages(

@@ -44,6 +44,9 @@
     dateFrom: '',
     dateTo: '',
     asOf: '',
+    // data-date-picker="true": a From / To bar under the header; its days replace
+    // data-date-from / data-date-to (which fill it at start) in every request.
+    datePicker: false,
   };
 
   var ICON_CHAT =
@@ -76,7 +79,8 @@
     'text-align:left;text-indent:0;white-space:normal;direction:ltr;visibility:visible;',
     'cursor:auto;-webkit-font-smoothing:antialiased}',
     '.nqa *,.nqa *::before,.nqa *::after{box-sizing:border-box}',
-    'button,textarea{font:inherit;color:inherit;letter-spacing:inherit;text-transform:none;margin:0}',
+    'button,textarea,input{font:inherit;color:inherit;letter-spacing:inherit;text-transform:none;',
+    'margin:0}',
     'button{cursor:pointer;background:none;border:0;padding:0}',
     'button:focus-visible,textarea:focus-visible,.log:focus-visible{outline:2px solid var(--a);',
     'outline-offset:2px}',
@@ -114,6 +118,15 @@
     '.hbtn:hover{opacity:1;background:rgba(255,255,255,.14)}',
     '.hbtn.icon{border:0;padding:0}',
     '.hbtn:focus-visible{outline-color:currentColor}',
+    // date picker
+    '.dates{display:flex;flex-wrap:wrap;align-items:center;gap:6px 12px;padding:8px 14px;',
+    'border-bottom:1px solid var(--line);background:var(--bg);color:var(--mut);font-size:12.5px;',
+    'flex:none}',
+    '.dates label{display:inline-flex;align-items:center;gap:6px}',
+    '.dates input{padding:3px 6px;border:1px solid #9ca3af;border-radius:8px;background:#fff;',
+    'color:var(--fg);font-size:12.5px}',
+    '.dates input:focus-visible{outline:2px solid var(--a);outline-offset:0;border-color:var(--a)}',
+    '.dates .any{font-size:12.5px;color:var(--a);font-weight:600;text-decoration:underline}',
     // conversation
     '.log{flex:1;overflow-y:auto;padding:16px;display:flex;flex-direction:column;gap:12px;',
     'overscroll-behavior:contain}',
@@ -162,6 +175,7 @@
     '.refused .text{font-style:italic}',
     '.label{display:inline-block;margin-bottom:6px;padding:2px 8px;border-radius:999px;',
     'background:#e5e7eb;color:#374151;font-size:12px;font-weight:600;font-style:normal}',
+    '.label.disputed{background:#fef3c7;color:#92400e}',
     '.error .bubble{background:#fef2f2;border:1px solid #fecaca;color:#991b1b}',
     '.retry{margin-top:8px;padding:5px 12px;border-radius:8px;background:#991b1b;color:#fff;',
     'font-size:13px;font-weight:600}',
@@ -202,6 +216,10 @@
     '<button class="hbtn clear" type="button">Clear</button>' +
     '<button class="hbtn icon close" type="button" aria-label="Close chat">' + ICON_CLOSE +
     '</button></header>' +
+    '<div class="dates" role="group" aria-label="Article dates" hidden>' +
+    '<label>From <input class="from" type="date"></label>' +
+    '<label>To <input class="to" type="date"></label>' +
+    '<button class="any" type="button">Any date</button></div>' +
     '<div class="log" role="log" aria-live="polite" aria-label="Conversation" tabindex="0">' +
     '</div>' +
     '<form class="compose"><label class="sr" for="nqa-input">Your question</label>' +
@@ -289,6 +307,7 @@
       .filter(Boolean);
     o.position = o.position === 'left' ? 'left' : 'right';
     o.open = truthy(o.open);
+    o.datePicker = truthy(o.datePicker);
     o.filter = filterFields(o);
     return o;
   }
@@ -484,6 +503,15 @@
     this.input = $('textarea');
     this.sendBtn = $('.send');
     this.card = $('.card');
+    this.dates = $('.dates');
+    this.fromInput = $('.from');
+    this.toInput = $('.to');
+    if (cfg.datePicker) {
+      this.dates.hidden = false;
+      this.fromInput.value = cfg.filter.date_from || '';
+      this.toInput.value = cfg.filter.date_to || '';
+      this.limitDates();
+    }
     this.wrap.classList.add(this.inline ? 'inline' : 'floating', cfg.position);
     $('.title').textContent = cfg.title;
     this.launcher.setAttribute('aria-label', cfg.title);
@@ -511,6 +539,14 @@
     });
     var closeBtn = this.root.querySelector('.close'); // none in inline mode
     if (closeBtn) closeBtn.addEventListener('click', function () { self.close(true); });
+    var limit = function () { self.limitDates(); };
+    this.fromInput.addEventListener('change', limit);
+    this.toInput.addEventListener('change', limit);
+    this.root.querySelector('.any').addEventListener('click', function () {
+      self.fromInput.value = '';
+      self.toInput.value = '';
+      self.limitDates();
+    });
     this.root.querySelector('.clear').addEventListener('click', function () {
       self.clear();
       self.input.focus();
@@ -733,6 +769,8 @@
       bubble.appendChild(el('p', 'text', turn.content));
       return;
     }
+    // The articles disagree: said before the answer, which then cites each side.
+    if (turn.disputed) bubble.appendChild(el('span', 'label disputed', 'Sources disagree'));
     var byId = {};
     (turn.citations || []).forEach(function (c) { byId[c.id] = c; });
     var p = el('p', 'text');
@@ -949,6 +987,23 @@
     });
   };
 
+  // Each day bounds the other (a From after To cannot be picked); the service still checks.
+  Widget.prototype.limitDates = function () {
+    this.toInput.min = this.fromInput.value;
+    this.fromInput.max = this.toInput.value;
+  };
+
+  // The filter fields of a request: the page's, with the picker's days in place of its own.
+  Widget.prototype.filter = function () {
+    var f = Object.assign({}, this.cfg.filter);
+    if (!this.cfg.datePicker) return f;
+    delete f.date_from;
+    delete f.date_to;
+    if (this.fromInput.value) f.date_from = this.fromInput.value;
+    if (this.toInput.value) f.date_to = this.toInput.value;
+    return f;
+  };
+
   Widget.prototype.submit = function () {
     var q = this.input.value.trim();
     if (!q || this.busy) return;
@@ -981,7 +1036,7 @@
     fetch(this.cfg.apiUrl + '/ask/stream', {
       method: 'POST',
       headers: this.headers(true),
-      body: JSON.stringify(Object.assign({ question: question, history: history }, this.cfg.filter)),
+      body: JSON.stringify(Object.assign({ question: question, history: history }, this.filter())),
       signal: controller.signal,
     })
       .then(function (res) {
@@ -1018,6 +1073,7 @@
           content: final.answer,
           refused: !!final.refused,
           citations: Array.isArray(final.citations) ? final.citations : [],
+          disputed: !!final.disputed,
         };
         self.turns.push({ role: 'user', content: question }, turn);
         storageSet(self.key, self.turns);

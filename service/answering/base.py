@@ -73,6 +73,9 @@ class Answer:
     # cited document's date, which the answer says it is "as of".
     time_range: dict[str, object] | None = None
     as_of: str | None = None
+    # When the documents that answer disagree (``answering.disputes``): its kind and the
+    # sides, each with its citation, figure and date; None when they agree.
+    dispute: dict[str, object] | None = None
 
 
 class Answerer(Protocol):

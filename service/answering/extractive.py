@@ -25,8 +25,9 @@ import numpy as np
 from service.answering.base import Answer, Question
 from service.answering.citations import CitationBook, with_markers
 from service.answering.dated_claims import Drafted, newest_first
+from service.answering.disputes import DISPUTED_LEAD, Dispute, dispute_out, find_dispute
 from service.answering.facts import text_facts
-from service.answering.scorer import SentenceScorer
+from service.answering.scorer import Scored, SentenceScorer
 from service.index.corpus import CorpusSnapshot
 from service.language.keys import name_key
 from service.language.pronouns import SPEAKER_PRONOUN
@@ -75,13 +76,38 @@ class ExtractiveAnswerer:
             speaker is not None and speaker == snap.speakers[b] and cos >= _SAME_STATEMENT
         )
 
-    def select(self, question: str, retrieval: Retrieval) -> tuple[list[Claim], str | None]:
-        """The claims of the answer, best first, each with the sentences that state it."""
+    def select(
+        self, question: str, retrieval: Retrieval
+    ) -> tuple[list[Claim], str | None, Dispute | None]:
+        """The claims of the answer, best first, each with the sentences that state it,
+        and the disagreement among the documents that answer, if any: then each side is
+        a claim of its own (:mod:`answering.disputes`)."""
         scored = self.scorer.score(question, retrieval)
+        claims, speaker_written = self._claims(scored, retrieval.snapshot)
+        dispute = find_dispute(
+            question,
+            scored.positions,
+            scored.probabilities,
+            retrieval.snapshot,
+            self.scorer.weights.keep_ratio,
+        )
+        if dispute is not None:
+            claims = self._with_sides(claims, dispute, retrieval.snapshot)
+        return claims, speaker_written, dispute
+
+    @staticmethod
+    def _with_sides(claims: list[Claim], dispute: Dispute, snap: CorpusSnapshot) -> list[Claim]:
+        """The two sides first, each its own claim; then the other claims that state
+        neither side's figure."""
+        sides = [Claim([side.position]) for side in dispute.sides]
+        stated = {snap.sentences[side.position].text for side in dispute.sides}
+        rest = [c for c in claims if not stated & {snap.sentences[p].text for p in c.positions}]
+        return sides + rest[: max(0, len(claims) - len(sides))]
+
+    def _claims(self, scored: Scored, snap: CorpusSnapshot) -> tuple[list[Claim], str | None]:
         speaker_written = scored.speaker_written
         if not scored.positions:
             return [], speaker_written
-        snap = retrieval.snapshot
         floor = scored.best * self.scorer.weights.keep_ratio
         claims: list[Claim] = []
         used_words = 0
@@ -105,7 +131,7 @@ class ExtractiveAnswerer:
         return claims, speaker_written
 
     def compose(self, question: Question, retrieval: Retrieval) -> Answer:
-        claims, speaker_written = self.select(question.standalone, retrieval)
+        claims, speaker_written, dispute = self.select(question.standalone, retrieval)
         snap = retrieval.snapshot
         drafted = [
             Drafted(
@@ -118,7 +144,8 @@ class ExtractiveAnswerer:
             for claim in claims
         ]
         book = CitationBook()
-        parts = [
+        parts = [DISPUTED_LEAD] if dispute is not None else []
+        parts += [
             with_markers(d.text, [book.cite(ref) for ref in d.refs])
             for d in newest_first(drafted, snap)
         ]
@@ -128,6 +155,7 @@ class ExtractiveAnswerer:
             citations=book.citations,
             mode=self.mode,
             standalone_question=question.standalone,
+            dispute=None if dispute is None else dispute_out(dispute, book.citations, snap),
         )
 
     @staticmethod

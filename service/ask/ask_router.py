@@ -138,6 +138,21 @@ class RetrievedOut(BaseModel):
     )
 
 
+class SideOut(BaseModel):
+    citation: int | None = Field(description="The citation (`[id]`) that states this side.")
+    source: str
+    sentence: int
+    figure: str | None = Field(
+        None, description="The figure this side states, as written; null for a denial."
+    )
+    date: str | None = Field(None, description="Its article's date; null when unknown.")
+
+
+class DisputeOut(BaseModel):
+    kind: str = Field(description="`figures` (one quantity, two values) or `denial`.")
+    sides: list[SideOut]
+
+
 class AskResponse(BaseModel):
     answer: str
     refused: bool
@@ -167,6 +182,12 @@ class AskResponse(BaseModel):
     as_of: str | None = Field(
         None, description="The newest cited article's date: what the answer is as of."
     )
+    disputed: bool = Field(
+        False,
+        description="The articles that answer disagree: different figures for one quantity, "
+        "or a claim and its denial; `dispute` names the sides.",
+    )
+    dispute: DisputeOut | None = None
     timings_ms: dict[str, float] = Field(default_factory=dict)
     claims: list[dict[str, Any]] | None = None
     retrieved: list[RetrievedOut] | None = None
@@ -184,6 +205,8 @@ class AskResponse(BaseModel):
             standalone_question=a.standalone_question,
             time_range=a.time_range,
             as_of=a.as_of,
+            disputed=a.dispute is not None,
+            dispute=None if a.dispute is None else DisputeOut.model_validate(a.dispute),
             timings_ms=a.timings_ms,
             claims=a.claims or None,
             retrieved=[

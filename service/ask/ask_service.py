@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from starlette.concurrency import run_in_threadpool
 
 from service.answering.base import Answer, Answerer, Question, Turn
+from service.answering.disputes import dated
 from service.answering.followup import condense
 from service.answering.provenance import as_of_note, reported_as_of, with_provenance
 from service.answering.refusal import Refusal, refusal
@@ -170,6 +171,7 @@ class AskService:
             citations=citations,
             time_range=frame.echo(),
             as_of=as_of,
+            dispute=dated(result.dispute, citations),
             timings_ms={k: round(v, 2) for k, v in timings.items()},
             evidence=retrieval.evidence,
             answerability=retrieval.answerability,

@@ -103,7 +103,8 @@ class DocumentEntry:
     author: str | None = None
     site: str | None = None
     # Where ``date`` comes from: "metadata" (a feed entry, a POST /documents field),
-    # "html" (the page's metadata, by trafilatura), "text" (a date header line).
+    # "html" (the page's metadata, by trafilatura), "text" (a date header line),
+    # "file_name" (a date in the file's name, when nothing else dates it).
     date_source: str | None = None
 
 

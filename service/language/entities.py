@@ -46,7 +46,7 @@ def tag_documents(tagger: EntityTagger, texts: list[list[str]]) -> list[list[fro
 
 
 @lru_cache(maxsize=1)
-def _load_pipeline() -> Any:
+def load_pipeline() -> Any:
     """The spaCy pipeline with its NER component only, once per process. Imported and
     loaded at first use (importing spaCy alone takes seconds), so a process that never
     tags does not pay."""
@@ -65,7 +65,7 @@ class SpacyTagger:
         self.name = "spacy:en_core_web_sm-3.8.0"
 
     def load(self) -> Any:
-        return _load_pipeline()
+        return load_pipeline()
 
     def labels(self, texts: list[str]) -> list[frozenset[str]]:
         if not texts:

@@ -23,7 +23,8 @@ class SourceOut(BaseModel):
     author: str | None = None
     site: str | None = Field(None, description="The site's domain (filter `sites` names it).")
     date_source: str | None = Field(
-        None, description="Where `date` comes from: `metadata`, `html` or `text`."
+        None,
+        description="Where `date` comes from: `metadata`, `html`, `text` or `file_name`.",
     )
     sentences: int
 

@@ -31,6 +31,7 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 
+from tests.disputed_reports import FLOOD_A, FLOOD_B
 from tests.feed_site import Page, Site, rss
 from tests.processes import stop
 
@@ -145,6 +146,8 @@ def index_dir(tmp_path_factory: pytest.TempPathFactory, news_site: str) -> Path:
     extra = tmp / "extra"
     extra.mkdir()
     (extra / XSS_SOURCE).write_text(XSS_DOCUMENT, encoding="utf-8")
+    (extra / "flood-a.txt").write_text(FLOOD_A, encoding="utf-8")
+    (extra / "flood-b.txt").write_text(FLOOD_B, encoding="utf-8")
     index = tmp / "index"
     env = _service_env(index, _free_port())
     env.update(NEWSQA_FEEDS__PER_SITE_INTERVAL_S="0", NEWSQA_FEEDS__RETRIES="0")

@@ -15,6 +15,8 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
+from tests.disputed_reports import FLOOD_Q
+
 from .helpers import (
     NEWS_QUESTION,
     ROOT,
@@ -669,3 +671,52 @@ def test_filter_attributes_narrow_what_the_widget_answers_from(page: Any, servic
     refusal = w.ask(USHAKOV)
     assert bodies[-1]["date_from"] == "2030-01-01"
     assert "date_from=2030-01-01" in w.answer_text(refusal)
+
+
+def test_date_picker_sets_the_days_every_request_carries(page: Any, service_url: str) -> None:
+    """data-date-picker shows From / To inputs filled from data-date-from / -to; what the
+    reader picks replaces them in the next request, each day bounds the other, and
+    "Any date" sends no date at all."""
+    url = f"{service_url}/__date-picker-host-page"
+    html = (
+        "<!doctype html><html lang=en><head><meta charset=utf-8><title>Desk</title></head>"
+        "<body><div id=desk></div>"
+        '<script src="/widget.js" data-target="#desk" data-date-picker="true"'
+        ' data-date-to="2031-12-31" defer></script></body></html>'
+    )
+    page.route(url, lambda r: r.fulfill(body=html, content_type="text/html"))
+    bodies = stream_bodies(page)
+    page.goto(url)
+    w = Widget(page)
+    w.q(".dates").wait_for(state="visible")
+    start, end = w.q(".dates .from"), w.q(".dates .to")
+    assert (start.input_value(), end.input_value()) == ("", "2031-12-31")
+    assert start.get_attribute("max") == "2031-12-31"
+    start.fill("2030-01-01")
+    assert end.get_attribute("min") == "2030-01-01"
+    save_artifact(page, "widget-date-picker.png")
+    refusal = w.ask(USHAKOV)
+    assert (bodies[-1]["date_from"], bodies[-1]["date_to"]) == ("2030-01-01", "2031-12-31")
+    assert "date_from=2030-01-01" in w.answer_text(refusal)
+    w.q(".dates .any").click()
+    assert (start.input_value(), end.input_value()) == ("", "")
+    reply = w.ask(USHAKOV)
+    assert "date_from" not in bodies[-1] and "date_to" not in bodies[-1]
+    assert reply.locator(".text .cite").count() >= 1
+
+
+def test_a_disputed_answer_says_the_sources_disagree(page: Any, service_url: str, api: Any) -> None:
+    """When the articles disagree (two tolls for one flood), the reply says so in a label
+    before the answer, and cites both sides."""
+    want = expected(api, FLOOD_Q)
+    assert want["disputed"] is True, want["answer"]
+    page.goto(f"{service_url}/demo")
+    w = Widget(page)
+    w.open()
+    reply = w.ask(FLOOD_Q)
+    label = reply.locator(".label.disputed")
+    assert label.is_visible() and label.inner_text() == "Sources disagree"
+    sides = {str(s["citation"]) for s in want["dispute"]["sides"]}
+    shown = {b.inner_text() for b in reply.locator(".text .cite").all()}
+    assert sides <= shown, (sides, shown)
+    save_artifact(page, "widget-disputed.png")
