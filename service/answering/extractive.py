@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from service.answering.base import Answer, Citation, Question
+from service.answering.copies import fold, story_of
 from service.answering.scorer import SentenceScorer
 from service.index.corpus import CorpusSnapshot
 from service.language.keys import name_key
@@ -74,9 +75,9 @@ class ExtractiveAnswerer:
                 break
             home = next((c for c in claims if self._same_fact(snap, c.positions[0], pos)), None)
             if home is not None and any(
-                snap.sentences[p].source == snap.sentences[pos].source for p in home.positions
+                story_of(snap, p) == story_of(snap, pos) for p in home.positions
             ):
-                continue  # one citation per file and claim is enough
+                continue  # one citation per story (a file, or copies of it) and claim
             if home is not None:
                 if len(home.positions) < self.settings.max_sources_per_claim:
                     home.positions.append(pos)
@@ -95,9 +96,17 @@ class ExtractiveAnswerer:
         parts: list[str] = []
         for claim in claims:
             markers = []
-            for pos in claim.positions:
-                s = snap.sentences[pos]
-                citations.append(Citation(len(citations) + 1, s.source, s.number, s.text))
+            for cited in fold(snap, claim.positions, retrieval.scope):  # originals first
+                s = snap.sentences[cited.position]
+                citations.append(
+                    Citation(
+                        len(citations) + 1,
+                        s.source,
+                        s.number,
+                        s.text,
+                        also_carried_by=cited.carriers(snap),
+                    )
+                )
                 markers.append(f"[{len(citations)}]")
             parts.append(
                 f"{self._readable(snap, claim.positions[0], speaker_written)} {''.join(markers)}"

@@ -163,7 +163,7 @@ class LLMAnswerer:
             result = self.fallback(question, retrieval, garbage_reason(check))
             result.claims = [{**c.as_dict([]), "shown": False} for c in check.claims]
             return result
-        book = CitationBook()
+        book = CitationBook(snapshot=retrieval.snapshot, scope=retrieval.scope)
         parts: list[str] = []
         claims: list[dict[str, object]] = []
         said: list[set[str]] = []
@@ -171,7 +171,7 @@ class LLMAnswerer:
             terms = {w.lower() for w in words(claim.text)}
             repeated = any(_jaccard(terms, earlier) >= _REPEAT for earlier in said)
             shown_claim = claim.supported and not repeated
-            ids = [book.cite(ref) for ref in claim.refs] if shown_claim else []
+            ids = book.cite_claim(list(claim.refs)) if shown_claim else []
             if shown_claim:
                 parts.append(with_markers(claim.text, ids))
                 said.append(terms)

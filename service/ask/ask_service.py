@@ -14,6 +14,8 @@ from dataclasses import dataclass, replace
 from starlette.concurrency import run_in_threadpool
 
 from service.answering.base import Answer, Answerer, Question, Turn
+from service.answering.copies import listed
+from service.answering.corroboration import corroborate
 from service.answering.followup import condense
 from service.answering.provenance import as_of_note, reported_as_of, with_provenance
 from service.answering.refusal import Refusal, refusal
@@ -155,7 +157,15 @@ class AskService:
                     yield item
         else:
             result = await answerer.answer(question, retrieval)
-        citations = with_provenance(result.citations, retrieval.snapshot)
+        citations = listed(
+            corroborate(
+                result.answer,
+                with_provenance(result.citations, retrieval.snapshot),
+                retrieval,
+                self.settings.answer.same_claim_similarity,
+            ),
+            self.settings.answer.max_copies_listed,
+        )
         as_of = None if result.refused else reported_as_of(citations)
         if as_of is not None:  # the answer says when its newest source reported it
             note = as_of_note(as_of)

@@ -10,6 +10,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 
 XSS_SOURCE = "zz_harbour_museum.txt"
+XSS_COPY = "zz_harbour_museum_reprint.txt"  # a re-published copy of it: one story
 XSS_MARKUP = '<img src=x onerror="window.__xss=1">'
 XSS_DOCUMENT = f"""Harbour museum label misprinted
 

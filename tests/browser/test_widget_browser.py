@@ -19,6 +19,7 @@ from .helpers import (
     NEWS_QUESTION,
     ROOT,
     ROOT_JS,
+    XSS_COPY,
     XSS_MARKUP,
     XSS_SOURCE,
     Widget,
@@ -478,6 +479,35 @@ def test_article_markup_renders_as_text_and_runs_nothing(
     assert page.evaluate("typeof window.__xss") == "undefined"
     if XSS_MARKUP in want["answer"]:
         assert XSS_MARKUP in w.answer_text(reply)
+
+
+def test_citation_card_counts_independent_sources_and_lists_copies(
+    page: Any, service_url: str, api: Any
+) -> None:
+    """The museum note and its reprint are one story: the card names the note (the
+    original), says "Also carried by 1" with the reprint, and how many independent sources
+    state the claim, as the service counted them."""
+    want = expected(api, XSS_QUESTION)
+    assert all(c["source"] != XSS_COPY for c in want["citations"]), want
+    cited = [c for c in want["citations"] if c["source"] == XSS_SOURCE and c["also_carried_by"]]
+    assert cited, want
+    citation = cited[0]
+    assert [k["source"] for k in citation["also_carried_by"]] == [XSS_COPY]
+    n = citation["corroboration"]["clusters"]
+    page.goto(f"{service_url}/demo")
+    w = Widget(page)
+    w.open()
+    reply = w.ask(XSS_QUESTION)
+    label = f"Source {citation['id']}: {XSS_SOURCE}, sentence {citation['sentence']}"
+    reply.locator(f'.text .cite[aria-label="{label}"]').first.focus()
+    w.q(".card").wait_for(state="visible")
+    assert w.q(".card .card-corro").inner_text() == (
+        f"{n} independent source" + ("" if n == 1 else "s")
+    )
+    assert w.q(".card .card-also-n").inner_text() == "Also carried by 1"
+    copies = w.q(".card .card-also li")
+    assert copies.count() == 1 and copies.get_attribute("data-source") == XSS_COPY
+    save_artifact(page, "widget-card-corroboration.png")
 
 
 def test_errors_are_shown_in_words_with_a_retry(page: Any, service_url: str) -> None:
