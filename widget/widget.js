@@ -162,6 +162,7 @@
     '.refused .text{font-style:italic}',
     '.label{display:inline-block;margin-bottom:6px;padding:2px 8px;border-radius:999px;',
     'background:#e5e7eb;color:#374151;font-size:12px;font-weight:600;font-style:normal}',
+    '.label.disputed{background:#fef3c7;color:#92400e}',
     '.error .bubble{background:#fef2f2;border:1px solid #fecaca;color:#991b1b}',
     '.retry{margin-top:8px;padding:5px 12px;border-radius:8px;background:#991b1b;color:#fff;',
     'font-size:13px;font-weight:600}',
@@ -737,6 +738,11 @@
       bubble.appendChild(el('p', 'text', turn.content));
       return;
     }
+    if (turn.disputed) {
+      // the evidence reports conflicting figures: the answer names each side, cited
+      var label = bubble.appendChild(el('span', 'label disputed', 'Sources disagree'));
+      label.title = 'The articles report different figures; the answer cites each side.';
+    }
     var byId = {};
     (turn.citations || []).forEach(function (c) { byId[c.id] = c; });
     var p = el('p', 'text');
@@ -1048,6 +1054,7 @@
           role: 'assistant',
           content: final.answer,
           refused: !!final.refused,
+          disputed: final.disputed === true,
           citations: Array.isArray(final.citations) ? final.citations : [],
         };
         self.turns.push({ role: 'user', content: question }, turn);

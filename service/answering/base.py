@@ -94,6 +94,9 @@ class Answer:
     # cited document's date, which the answer says it is "as of".
     time_range: dict[str, object] | None = None
     as_of: str | None = None
+    # Conflicting figures for one quantity in the evidence (``answering.conflicts``).
+    disputed: bool = False
+    conflicts: list[dict[str, object]] = field(default_factory=list)
 
 
 class Answerer(Protocol):

@@ -14,7 +14,8 @@ that **support** it are:
    claim's cited sentences is at least ``answer.same_claim_similarity`` (chosen on the
    HTML benchmark's pages by ``python -m bench.same_claim``: the lowest cosine at which at
    most 2 % of the pages' nearest other sentences pass; never on the seed articles or an
-   eval case).
+   eval case), unless it gives another figure for a quantity the cited sentence counts
+   (``language.quantities.disagree``: "nine died" does not support "12 were killed").
 
 Only documents the request admits count (its filter, ``as_of``). Among them,
 ``corroboration`` counts distinct **clusters** (story clusters: copies of one story are one
@@ -33,6 +34,7 @@ import numpy as np
 
 from service.answering.base import Citation
 from service.index.corpus import CorpusSnapshot
+from service.language.quantities import disagree
 from service.retrieval.hybrid import Retrieval
 
 _MARKER_RUN = re.compile(r"(?:\[\d{1,3}\])+")
@@ -69,7 +71,12 @@ def equivalents(retrieval: Retrieval, cited: list[int], threshold: float) -> lis
     own = np.stack([snap.vector(p) for p in cited])
     other = np.stack([snap.vector(p) for p in pool])
     near = (other @ own.T).max(axis=1) >= threshold
-    return [p for p, ok in zip(pool, near.tolist(), strict=True) if ok]
+    texts = [snap.sentences[c].text for c in cited]
+    return [
+        p
+        for p, ok in zip(pool, near.tolist(), strict=True)
+        if ok and not any(disagree(snap.sentences[p].text, t) for t in texts)
+    ]
 
 
 def support(retrieval: Retrieval, cited: list[int], threshold: float) -> list[int]:

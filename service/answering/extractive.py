@@ -26,6 +26,7 @@ from service.answering.scorer import SentenceScorer
 from service.index.corpus import CorpusSnapshot
 from service.language.keys import name_key
 from service.language.pronouns import SPEAKER_PRONOUN
+from service.language.quantities import disagree
 from service.retrieval.hybrid import Retrieval
 from service.settings import AnswerSettings
 
@@ -54,6 +55,8 @@ class ExtractiveAnswerer:
     def _same_fact(snap: CorpusSnapshot, a: int, b: int) -> bool:
         if snap.sentences[a].source == snap.sentences[b].source:
             return False
+        if disagree(snap.sentences[a].text, snap.sentences[b].text):
+            return False  # "12 killed" and "nine died" are two sides, not one fact
         cos = float(np.dot(snap.vector(a), snap.vector(b)))
         speaker = snap.speakers[a]
         return cos >= _SAME_FACT or (

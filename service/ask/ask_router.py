@@ -233,6 +233,16 @@ class AskResponse(BaseModel):
     as_of: str | None = Field(
         None, description="The newest cited article's date: what the answer is as of."
     )
+    disputed: bool = Field(
+        False,
+        description="The evidence reports conflicting figures for one quantity; the answer "
+        "says so and cites each side (`conflicts`).",
+    )
+    conflicts: list[dict[str, Any]] | None = Field(
+        None,
+        description='When `disputed`: `[{"quantity", "sides": [{"value", "citation", '
+        '"reports": [{"source", "sentence", "date"}]}]}]`, each side\'s reports by date.',
+    )
     timings_ms: dict[str, float] = Field(default_factory=dict)
     claims: list[dict[str, Any]] | None = None
     retrieved: list[RetrievedOut] | None = None
@@ -250,6 +260,8 @@ class AskResponse(BaseModel):
             standalone_question=a.standalone_question,
             time_range=a.time_range,
             as_of=a.as_of,
+            disputed=a.disputed,
+            conflicts=a.conflicts or None,
             timings_ms=a.timings_ms,
             claims=a.claims or None,
             retrieved=[

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from starlette.concurrency import run_in_threadpool
 
 from service.answering.base import Answer, Answerer, Question, Turn
+from service.answering.conflicts import mark_conflicts
 from service.answering.copies import listed
 from service.answering.corroboration import corroborate
 from service.answering.followup import condense
@@ -157,6 +158,9 @@ class AskService:
                     yield item
         else:
             result = await answerer.answer(question, retrieval)
+        result, disputed = mark_conflicts(result, retrieval)
+        if disputed and deliver_text:
+            yield disputed
         citations = listed(
             corroborate(
                 result.answer,

@@ -125,6 +125,8 @@ def _extras(answer: Answer) -> dict[str, Any]:
         "standalone_question": answer.standalone_question,
         "time_range": answer.time_range,
         "as_of": answer.as_of,
+        "disputed": answer.disputed,
+        "conflicts": answer.conflicts,
     }
 
 

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from .helpers import (
+    FIRE_QUESTION,
     NEWS_QUESTION,
     ROOT,
     ROOT_JS,
@@ -508,6 +509,29 @@ def test_citation_card_counts_independent_sources_and_lists_copies(
     copies = w.q(".card .card-also li")
     assert copies.count() == 1 and copies.get_attribute("data-source") == XSS_COPY
     save_artifact(page, "widget-card-corroboration.png")
+
+
+def test_a_disputed_answer_says_so_and_cites_each_side(
+    page: Any, service_url: str, api: Any
+) -> None:
+    """Two reports disagree on the fire's toll: the answer is marked "Sources disagree"
+    and every side's citation is a marker in it."""
+    want = expected(api, FIRE_QUESTION)
+    assert want["disputed"] is True, want
+    sides = [s for c in want["conflicts"] for s in c["sides"]]
+    assert len(sides) >= 2
+    page.goto(f"{service_url}/demo")
+    w = Widget(page)
+    w.open()
+    reply = w.ask(FIRE_QUESTION)
+    assert reply.locator(".label.disputed").inner_text() == "Sources disagree"
+    by_id = {c["id"]: c for c in want["citations"]}
+    for side in sides:
+        c = by_id[side["citation"]]
+        label = f"Source {c['id']}: {c['source']}, sentence {c['sentence']}"
+        assert reply.locator(f'.text .cite[aria-label="{label}"]').count() >= 1, side
+    assert w.answer_text(reply) == marker_text(want["answer"], set(by_id))
+    save_artifact(page, "widget-disputed-answer.png")
 
 
 def test_errors_are_shown_in_words_with_a_retry(page: Any, service_url: str) -> None:
