@@ -10,8 +10,9 @@ counts). Two reports **conflict** when they come from different documents, count
 quantity and their intervals do not meet ("at least 12 killed" and "9 dead"; not "at least
 9" and "12"). The **sides** of a conflict are the groups of figures that agree with each
 other ("at least 12" and "12" are one side), each with the sentences reporting it, by
-date; every side's first report becomes a citation (a story's copies folded as everywhere, ``copies.fold``), and the answer ends with
-a sentence naming each side, its citation and the date it was first reported.
+date; every side's first report becomes a citation (a story's copies folded as
+everywhere, ``copies.fold``), and the answer ends with a sentence naming each side, its
+citation and the date it was first reported.
 
 In llm mode the same check runs on the model's evidence after the answer is verified, so
 both sides are cited whatever the model wrote.
