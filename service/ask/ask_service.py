@@ -161,14 +161,14 @@ class AskService:
         result, disputed = mark_conflicts(result, retrieval)
         if disputed and deliver_text:
             yield disputed
-        citations = listed(
-            corroborate(
-                result.answer,
-                with_provenance(result.citations, retrieval.snapshot),
-                retrieval,
-                self.settings.answer.same_claim_similarity,
+        citations = corroborate(  # copies capped first: only the listed need metadata
+            result.answer,
+            with_provenance(
+                listed(result.citations, self.settings.answer.max_copies_listed),
+                retrieval.snapshot,
             ),
-            self.settings.answer.max_copies_listed,
+            retrieval,
+            self.settings.answer.same_claim_similarity,
         )
         as_of = None if result.refused else reported_as_of(citations)
         if as_of is not None:  # the answer says when its newest source reported it
