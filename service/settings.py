@@ -467,6 +467,21 @@ class AnswerSettings(BaseModel):
         description="The reader's best probability below which the service refuses "
         "(`not_answerable`); unset: the threshold fitted with `scorer_weights`.",
     )
+    max_copies_listed: int = Field(
+        20,
+        ge=0,
+        le=1000,
+        description="Copies of a cited story listed in a citation's `also_carried_by` (the "
+        "earliest; `also_carried_by_count` counts them all).",
+    )
+    same_claim_similarity: float = Field(
+        0.88,
+        ge=-1,
+        le=1,
+        description="Cosine at which a retrieved sentence the reader finds answering states "
+        "the same claim as a cited one, for the citation's `corroboration`; chosen on the "
+        "HTML benchmark's pages by `python -m bench.same_claim`.",
+    )
     scorer_weights: Path = Field(
         PROJECT_ROOT / "service" / "answering" / "weights" / "sentence_scorer.json",
         description="Fitted sentence scorer (weights, claim rule) that picks the sentences "

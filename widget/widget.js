@@ -192,6 +192,10 @@
     '.card-links a,.chip a{color:var(--a);font-weight:600;text-decoration:underline}',
     '.card-text{margin:8px 0 0;padding-left:10px;border-left:3px solid var(--a);',
     'white-space:pre-wrap;overflow-wrap:anywhere}',
+    '.card-corro{margin-top:8px;font-size:12px;font-weight:600;color:var(--fg)}',
+    '.card-also{margin-top:4px;font-size:12px;color:var(--mut)}',
+    '.card-also ul{list-style:none;margin:2px 0 0;padding:0 0 0 10px}',
+    '.card-also a{color:var(--a);text-decoration:underline}',
     // composer
     '.compose{display:flex;align-items:flex-end;gap:8px;padding:12px;flex:none;',
     'border-top:1px solid var(--line);background:var(--bg)}',
@@ -769,8 +773,11 @@
       bubble.appendChild(el('p', 'text', turn.content));
       return;
     }
-    // The articles disagree: said before the answer, which then cites each side.
-    if (turn.disputed) bubble.appendChild(el('span', 'label disputed', 'Sources disagree'));
+    if (turn.disputed) {
+      // the evidence reports conflicting figures: the answer names each side, cited
+      var label = bubble.appendChild(el('span', 'label disputed', 'Sources disagree'));
+      label.title = 'The articles report different figures; the answer cites each side.';
+    }
     var byId = {};
     (turn.citations || []).forEach(function (c) { byId[c.id] = c; });
     var p = el('p', 'text');
@@ -928,6 +935,7 @@
       ok.title = 'The service checked that this sentence is in the source, word for word.';
     }
     card.appendChild(el('blockquote', 'card-text', c.text));
+    this.cardSupport(card, c);
     var links = el('div', 'card-links');
     var reader = this.readerUrl(c);
     if (reader) links.appendChild(link('card-read', 'Read in context', reader));
@@ -948,6 +956,32 @@
     card.style.left = left + 'px';
     card.style.top = top + 'px';
     if (!this.titlesLoaded) this.loadTitles();
+  };
+
+  // How many independent sources state the claim (story clusters: copies count once),
+  // and the other copies of this story that carry the sentence word for word.
+  Widget.prototype.cardSupport = function (card, c) {
+    var count = c.corroboration;
+    if (count && typeof count.clusters === 'number') {
+      var n = count.clusters;
+      var corro = card.appendChild(
+        el('div', 'card-corro', n + (n === 1 ? ' independent source' : ' independent sources')));
+      corro.title = 'Distinct stories among the articles that state this claim (copies of ' +
+        'one story count once)' + (count.sites ? '; ' + count.sites + ' sites' : '');
+    }
+    var copies = Array.isArray(c.also_carried_by) ? c.also_carried_by : [];
+    if (!copies.length) return;
+    var also = card.appendChild(el('div', 'card-also'));
+    also.appendChild(el('div', 'card-also-n', 'Also carried by ' + copies.length));
+    var ul = also.appendChild(el('ul'));
+    copies.forEach(function (k) {
+      var li = ul.appendChild(el('li'));
+      li.setAttribute('data-source', String(k.source));
+      var label = (k.site || siteOf(k.url) || k.source) + (k.date ? ' · ' + dateText(k.date) : '');
+      var href = webUrl(k.link) || webUrl(k.url);
+      if (href) li.appendChild(link('card-copy', label, href));
+      else li.appendChild(document.createTextNode(label));
+    });
   };
 
   Widget.prototype.hideCardSoon = function () {
@@ -1072,8 +1106,8 @@
           role: 'assistant',
           content: final.answer,
           refused: !!final.refused,
+          disputed: final.disputed === true,
           citations: Array.isArray(final.citations) ? final.citations : [],
-          disputed: !!final.disputed,
         };
         self.turns.push({ role: 'user', content: question }, turn);
         storageSet(self.key, self.turns);

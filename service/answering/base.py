@@ -37,6 +37,21 @@ class Question:
 
 
 @dataclass(frozen=True)
+class CarrierRef:
+    """Another member of the cited sentence's story cluster carrying the same text word for
+    word (``service.answering.copies``); its metadata filled like a citation's."""
+
+    source: str
+    sentence: int
+    title: str | None = None
+    date: str | None = None
+    url: str | None = None
+    site: str | None = None
+    link: str | None = None
+    verified: bool = False  # this member's sentence is, word for word, the citation's text
+
+
+@dataclass(frozen=True)
 class Citation:
     """A citation as the API returns it: ``[id]`` in the answer refers to it."""
 
@@ -52,6 +67,12 @@ class Citation:
     site: str | None = None  # its site's domain
     link: str | None = None  # that page scrolled to this sentence (a text fragment)
     verified: bool = False  # the text is, word for word, this sentence of the source
+    # Copies of the story (same cluster, same text), the original being this citation
+    # (``service.answering.copies``); how many independent sources state the claim
+    # (``service.answering.corroboration``).
+    also_carried_by: tuple[CarrierRef, ...] = ()
+    also_carried_by_count: int = 0  # all of them; the list may show only the first few
+    corroboration: dict[str, object] | None = None
 
 
 @dataclass
@@ -73,9 +94,9 @@ class Answer:
     # cited document's date, which the answer says it is "as of".
     time_range: dict[str, object] | None = None
     as_of: str | None = None
-    # When the documents that answer disagree (``answering.disputes``): its kind and the
-    # sides, each with its citation, figure and date; None when they agree.
-    dispute: dict[str, object] | None = None
+    # Conflicting figures for one quantity in the evidence (``answering.conflicts``).
+    disputed: bool = False
+    conflicts: list[dict[str, object]] = field(default_factory=list)
 
 
 class Answerer(Protocol):

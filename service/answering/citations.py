@@ -15,6 +15,9 @@ import re
 from dataclasses import dataclass, field
 
 from service.answering.base import Citation
+from service.answering.copies import fold
+from service.index.catalog import Scope
+from service.index.corpus import CorpusSnapshot
 from service.language.sentences import segment
 from service.retrieval.evidence import SentenceRef
 
@@ -129,10 +132,15 @@ def _merge(a: tuple[int, ...], b: list[int]) -> tuple[int, ...]:
 
 @dataclass
 class CitationBook:
-    """Citations numbered 1..n in order of first appearance, one per (source, sentence)."""
+    """Citations numbered 1..n in order of first appearance, one per (source, sentence).
+
+    With the snapshot, copies of one story are one citation: a claim's references are
+    folded to their clusters' originals (``service.answering.copies``) before numbering."""
 
     citations: list[Citation] = field(default_factory=list)
     _ids: dict[tuple[str, int], int] = field(default_factory=dict)
+    snapshot: CorpusSnapshot | None = None
+    scope: Scope | None = None  # the members the request admits (None: all)
 
     def cite(self, ref: SentenceRef) -> int:
         key = (ref.source, ref.sentence)
@@ -140,6 +148,30 @@ class CitationBook:
             self._ids[key] = len(self.citations) + 1
             self.citations.append(Citation(self._ids[key], ref.source, ref.sentence, ref.text))
         return self._ids[key]
+
+    def cite_claim(self, refs: list[SentenceRef]) -> list[int]:
+        """The ids of one claim's references: one per story cluster, its original's."""
+        snap = self.snapshot
+        at = [snap.position.get((r.source, r.sentence)) for r in refs] if snap else []
+        if snap is None or None in at:
+            return list(dict.fromkeys(self.cite(r) for r in refs))
+        ids = []
+        for cited in fold(snap, [p for p in at if p is not None], self.scope):
+            s = snap.sentences[cited.position]
+            key = (s.source, s.number)
+            if key not in self._ids:
+                self._ids[key] = len(self.citations) + 1
+                self.citations.append(
+                    Citation(
+                        self._ids[key],
+                        s.source,
+                        s.number,
+                        s.text,
+                        also_carried_by=cited.carriers(snap),
+                    )
+                )
+            ids.append(self._ids[key])
+        return list(dict.fromkeys(ids))
 
 
 def with_markers(text: str, ids: list[int]) -> str:

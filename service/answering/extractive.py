@@ -24,13 +24,14 @@ import numpy as np
 
 from service.answering.base import Answer, Question
 from service.answering.citations import CitationBook, with_markers
+from service.answering.copies import fold, story_of
 from service.answering.dated_claims import Drafted, newest_first
-from service.answering.disputes import DISPUTED_LEAD, Dispute, dispute_out, find_dispute
 from service.answering.facts import text_facts
-from service.answering.scorer import Scored, SentenceScorer
+from service.answering.scorer import SentenceScorer
 from service.index.corpus import CorpusSnapshot
 from service.language.keys import name_key
 from service.language.pronouns import SPEAKER_PRONOUN
+from service.language.quantities import disagree
 from service.retrieval.evidence import SentenceRef
 from service.retrieval.hybrid import Retrieval
 from service.settings import AnswerSettings
@@ -43,18 +44,19 @@ _WORD_BUDGET = 90  # claims are added while the answer stays within this many wo
 _MIN_CLAIM_WORDS = 5  # "“What a mess.”" means nothing on its own
 
 
+def _figures_differ(snap: CorpusSnapshot, a: int, b: int) -> bool:
+    """Two reports, not one fact: figures for one quantity that disagree ("12 killed",
+    "nine died": ``quantities.disagree``), or both sentences giving figures and not the
+    same ones (a story's versions say "27 cases", then "41 cases" in the same words)."""
+    ta, tb = snap.sentences[a].text, snap.sentences[b].text
+    x, y = text_facts(ta, snap).numbers, text_facts(tb, snap).numbers
+    return disagree(ta, tb) or (bool(x and y) and x != y)
+
+
 @dataclass
 class Claim:
     positions: list[int] = field(default_factory=list)
     score: float = 0.0
-
-
-def _figures_differ(snap: CorpusSnapshot, a: int, b: int) -> bool:
-    """Both sentences give figures, and not the same ones (versions of a story that
-    change from day to day say "27 cases", then "41 cases" in the same words)."""
-    x = text_facts(snap.sentences[a].text, snap).numbers
-    y = text_facts(snap.sentences[b].text, snap).numbers
-    return bool(x and y) and x != y
 
 
 class ExtractiveAnswerer:
@@ -68,7 +70,7 @@ class ExtractiveAnswerer:
     def _same_fact(snap: CorpusSnapshot, a: int, b: int) -> bool:
         if snap.sentences[a].source == snap.sentences[b].source:
             return False
-        if _figures_differ(snap, a, b):  # "27 cases" and "41 cases": two reports, not one
+        if _figures_differ(snap, a, b):
             return False
         cos = float(np.dot(snap.vector(a), snap.vector(b)))
         speaker = snap.speakers[a]
@@ -76,38 +78,13 @@ class ExtractiveAnswerer:
             speaker is not None and speaker == snap.speakers[b] and cos >= _SAME_STATEMENT
         )
 
-    def select(
-        self, question: str, retrieval: Retrieval
-    ) -> tuple[list[Claim], str | None, Dispute | None]:
-        """The claims of the answer, best first, each with the sentences that state it,
-        and the disagreement among the documents that answer, if any: then each side is
-        a claim of its own (:mod:`answering.disputes`)."""
+    def select(self, question: str, retrieval: Retrieval) -> tuple[list[Claim], str | None]:
+        """The claims of the answer, best first, each with the sentences that state it."""
         scored = self.scorer.score(question, retrieval)
-        claims, speaker_written = self._claims(scored, retrieval.snapshot)
-        dispute = find_dispute(
-            question,
-            scored.positions,
-            scored.probabilities,
-            retrieval.snapshot,
-            self.scorer.weights.keep_ratio,
-        )
-        if dispute is not None:
-            claims = self._with_sides(claims, dispute, retrieval.snapshot)
-        return claims, speaker_written, dispute
-
-    @staticmethod
-    def _with_sides(claims: list[Claim], dispute: Dispute, snap: CorpusSnapshot) -> list[Claim]:
-        """The two sides first, each its own claim; then the other claims that state
-        neither side's figure."""
-        sides = [Claim([side.position]) for side in dispute.sides]
-        stated = {snap.sentences[side.position].text for side in dispute.sides}
-        rest = [c for c in claims if not stated & {snap.sentences[p].text for p in c.positions}]
-        return sides + rest[: max(0, len(claims) - len(sides))]
-
-    def _claims(self, scored: Scored, snap: CorpusSnapshot) -> tuple[list[Claim], str | None]:
         speaker_written = scored.speaker_written
         if not scored.positions:
             return [], speaker_written
+        snap = retrieval.snapshot
         floor = scored.best * self.scorer.weights.keep_ratio
         claims: list[Claim] = []
         used_words = 0
@@ -116,9 +93,9 @@ class ExtractiveAnswerer:
                 break
             home = next((c for c in claims if self._same_fact(snap, c.positions[0], pos)), None)
             if home is not None and any(
-                snap.sentences[p].source == snap.sentences[pos].source for p in home.positions
+                story_of(snap, p) == story_of(snap, pos) for p in home.positions
             ):
-                continue  # one citation per file and claim is enough
+                continue  # one citation per story (a file, or copies of it) and claim
             if home is not None:
                 if len(home.positions) < self.settings.max_sources_per_claim:
                     home.positions.append(pos)
@@ -131,23 +108,24 @@ class ExtractiveAnswerer:
         return claims, speaker_written
 
     def compose(self, question: Question, retrieval: Retrieval) -> Answer:
-        claims, speaker_written, dispute = self.select(question.standalone, retrieval)
+        claims, speaker_written = self.select(question.standalone, retrieval)
         snap = retrieval.snapshot
         drafted = [
             Drafted(
                 self._readable(snap, claim.positions[0], speaker_written),
-                tuple(
+                tuple(  # each story's original first, its copies listed in the citation
                     SentenceRef(s.source, s.number, s.text)
-                    for s in (snap.sentences[p] for p in claim.positions)
+                    for s in (
+                        snap.sentences[c.position]
+                        for c in fold(snap, claim.positions, retrieval.scope)
+                    )
                 ),
             )
             for claim in claims
         ]
-        book = CitationBook()
-        parts = [DISPUTED_LEAD] if dispute is not None else []
-        parts += [
-            with_markers(d.text, [book.cite(ref) for ref in d.refs])
-            for d in newest_first(drafted, snap)
+        book = CitationBook(snapshot=snap, scope=retrieval.scope)
+        parts = [
+            with_markers(d.text, book.cite_claim(list(d.refs))) for d in newest_first(drafted, snap)
         ]
         return Answer(
             answer=" ".join(parts),
@@ -155,7 +133,6 @@ class ExtractiveAnswerer:
             citations=book.citations,
             mode=self.mode,
             standalone_question=question.standalone,
-            dispute=None if dispute is None else dispute_out(dispute, book.citations, snap),
         )
 
     @staticmethod

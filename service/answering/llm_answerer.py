@@ -202,12 +202,12 @@ class LLMAnswerer:
                 said.append(terms)
         # newest first and dated when the cited documents differ in date (``dated_claims``)
         ordered = dated_order([d for _, d in kept], retrieval.snapshot)
-        book = CitationBook()
+        book = CitationBook(snapshot=retrieval.snapshot, scope=retrieval.scope)
         parts: list[str] = []
         ids_of: dict[int, list[int]] = {}
         for k, drafted in ordered:
             i = kept[k][0]
-            ids_of[i] = [book.cite(ref) for ref in drafted.refs]
+            ids_of[i] = book.cite_claim(list(drafted.refs))
             parts.append(with_markers(drafted.text, ids_of[i]))
         claims: list[dict[str, object]] = []
         for i, claim in enumerate(check.claims):

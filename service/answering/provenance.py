@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 
-from service.answering.base import Citation
+from service.answering.base import CarrierRef, Citation
 from service.answering.links import with_text_fragment
 from service.index.corpus import CorpusSnapshot
 
@@ -37,9 +37,26 @@ def with_provenance(citations: list[Citation], snap: CorpusSnapshot) -> list[Cit
                 site=doc.site if doc else None,
                 link=with_text_fragment(url, c.text) if url else None,
                 verified=stored is not None and _same_words(stored.text, c.text),
+                also_carried_by=tuple(_carrier(k, c.text, snap) for k in c.also_carried_by),
             )
         )
     return out
+
+
+def _carrier(k: CarrierRef, text: str, snap: CorpusSnapshot) -> CarrierRef:
+    """A copy's metadata, and whether its sentence is, word for word, the cited text."""
+    doc = snap.documents.get(k.source)
+    stored = snap.get(k.source, k.sentence)
+    url = doc.url if doc else None
+    return replace(
+        k,
+        title=doc.title if doc else None,
+        date=doc.date if doc else None,
+        url=url,
+        site=doc.site if doc else None,
+        link=with_text_fragment(url, text) if url else None,
+        verified=stored is not None and _same_words(stored.text, text),
+    )
 
 
 def reported_as_of(citations: list[Citation]) -> str | None:

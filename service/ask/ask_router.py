@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
@@ -88,6 +89,56 @@ class AskRequest(FilterFields):
         )
 
 
+def _with_nulls(out: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    """The document fields stay in the body as null when unknown (the responses drop
+    other nulls), so a client can tell "no date" from "an older service"."""
+    for key in keys:
+        out.setdefault(key, None)
+    return out
+
+
+class CarrierOut(BaseModel):
+    source: str = Field(description="Another member of the cited story carrying the sentence.")
+    sentence: int = Field(description="Its sentence number in that file.")
+    title: str | None = None
+    date: str | None = None
+    url: str | None = None
+    site: str | None = None
+    link: str | None = None
+    verified: bool = Field(
+        False,
+        description="The service checked that this member's sentence is, word for word, "
+        "the citation's `text`.",
+    )
+
+    @model_serializer(mode="wrap")
+    def _keep_nulls(self, handler: SerializerFunctionWrapHandler):
+        return _with_nulls(handler(self), ("title", "date", "url", "site", "link"))
+
+
+class IndependentOut(BaseModel):
+    source: str = Field(description="One supporting cluster's earliest supporting member.")
+    sentence: int
+    date: str | None = None
+    site: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _keep_nulls(self, handler: SerializerFunctionWrapHandler):
+        return _with_nulls(handler(self), ("date", "site"))
+
+
+class CorroborationOut(BaseModel):
+    clusters: int = Field(
+        description="Independent sources: distinct story clusters among the documents that "
+        "support the claim (copies of one story count once)."
+    )
+    sites: int = Field(description="Distinct site domains among them (known sites only).")
+    documents: int = Field(description="Supporting documents, copies included.")
+    independent: list[IndependentOut] = Field(
+        description="One document per supporting cluster, earliest first."
+    )
+
+
 class CitationOut(BaseModel):
     id: int = Field(description="`[id]` in the answer refers to this citation.")
     source: str = Field(description="File name of the article.")
@@ -115,6 +166,21 @@ class CitationOut(BaseModel):
         description="The service checked that `text` is, word for word, sentence "
         "`sentence` of `source` in the index.",
     )
+    also_carried_by: list[CarrierOut] = Field(
+        default_factory=list,
+        description="Other members of this sentence's story cluster (copies, re-publications, "
+        "updates) carrying it word for word, by date; `source` is the earliest that does.",
+    )
+    also_carried_by_count: int = Field(
+        0,
+        description="How many members carry it besides `source` (`also_carried_by` lists "
+        "the first `NEWSQA_ANSWER__MAX_COPIES_LISTED`).",
+    )
+    corroboration: CorroborationOut | None = Field(
+        None,
+        description="How many independent sources support the claim this citation is on "
+        "(the same for every citation of one answer sentence). docs/API.md says what counts.",
+    )
 
     # No return annotation on purpose: with one, pydantic would document the model as a
     # bare object in the OpenAPI schema instead of its fields.
@@ -136,21 +202,6 @@ class RetrievedOut(BaseModel):
     answers: float | None = Field(
         None, description="The reader's probability that this sentence answers the question."
     )
-
-
-class SideOut(BaseModel):
-    citation: int | None = Field(description="The citation (`[id]`) that states this side.")
-    source: str
-    sentence: int
-    figure: str | None = Field(
-        None, description="The figure this side states, as written; null for a denial."
-    )
-    date: str | None = Field(None, description="Its article's date; null when unknown.")
-
-
-class DisputeOut(BaseModel):
-    kind: str = Field(description="`figures` (one quantity, two values) or `denial`.")
-    sides: list[SideOut]
 
 
 class AskResponse(BaseModel):
@@ -184,10 +235,14 @@ class AskResponse(BaseModel):
     )
     disputed: bool = Field(
         False,
-        description="The articles that answer disagree: different figures for one quantity, "
-        "or a claim and its denial; `dispute` names the sides.",
+        description="The evidence reports conflicting figures for one quantity; the answer "
+        "says so and cites each side (`conflicts`).",
     )
-    dispute: DisputeOut | None = None
+    conflicts: list[dict[str, Any]] | None = Field(
+        None,
+        description='When `disputed`: `[{"quantity", "sides": [{"value", "citation", '
+        '"reports": [{"source", "sentence", "date"}]}]}]`, each side\'s reports by date.',
+    )
     timings_ms: dict[str, float] = Field(default_factory=dict)
     claims: list[dict[str, Any]] | None = None
     retrieved: list[RetrievedOut] | None = None
@@ -197,7 +252,7 @@ class AskResponse(BaseModel):
         return cls(
             answer=a.answer,
             refused=a.refused,
-            citations=[CitationOut(**c.__dict__) for c in a.citations],
+            citations=[CitationOut.model_validate(asdict(c)) for c in a.citations],
             mode=a.mode,
             fallback=a.fallback,
             refusal_reason=a.refusal_reason,
@@ -205,8 +260,8 @@ class AskResponse(BaseModel):
             standalone_question=a.standalone_question,
             time_range=a.time_range,
             as_of=a.as_of,
-            disputed=a.dispute is not None,
-            dispute=None if a.dispute is None else DisputeOut.model_validate(a.dispute),
+            disputed=a.disputed,
+            conflicts=a.conflicts or None,
             timings_ms=a.timings_ms,
             claims=a.claims or None,
             retrieved=[

@@ -14,7 +14,9 @@ from dataclasses import dataclass, replace
 from starlette.concurrency import run_in_threadpool
 
 from service.answering.base import Answer, Answerer, Question, Turn
-from service.answering.disputes import dated
+from service.answering.conflicts import mark_conflicts
+from service.answering.copies import listed
+from service.answering.corroboration import corroborate
 from service.answering.followup import condense
 from service.answering.provenance import as_of_note, reported_as_of, with_provenance
 from service.answering.refusal import Refusal, refusal
@@ -157,7 +159,18 @@ class AskService:
                     yield item
         else:
             result = await answerer.answer(question, retrieval)
-        citations = with_provenance(result.citations, retrieval.snapshot)
+        result, disputed = mark_conflicts(result, retrieval)
+        if disputed and deliver_text:
+            yield disputed
+        citations = corroborate(  # copies capped first: only the listed need metadata
+            result.answer,
+            with_provenance(
+                listed(result.citations, self.settings.answer.max_copies_listed),
+                retrieval.snapshot,
+            ),
+            retrieval,
+            self.settings.answer.same_claim_similarity,
+        )
         as_of = None if result.refused else reported_as_of(citations)
         if as_of is not None:  # the answer says when its newest source reported it
             note = as_of_note(as_of)
@@ -171,7 +184,6 @@ class AskService:
             citations=citations,
             time_range=frame.echo(),
             as_of=as_of,
-            dispute=dated(result.dispute, citations),
             timings_ms={k: round(v, 2) for k, v in timings.items()},
             evidence=retrieval.evidence,
             answerability=retrieval.answerability,

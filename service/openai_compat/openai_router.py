@@ -19,6 +19,7 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import asdict
 from typing import Any, Literal
 
 from fastapi import APIRouter
@@ -110,7 +111,7 @@ class ChatCompletionRequest(FilterFields):
 
 
 def _citations(answer: Answer) -> list[dict[str, Any]]:
-    return [c.__dict__ for c in answer.citations]
+    return [asdict(c) for c in answer.citations]
 
 
 def _extras(answer: Answer) -> dict[str, Any]:
@@ -124,8 +125,8 @@ def _extras(answer: Answer) -> dict[str, Any]:
         "standalone_question": answer.standalone_question,
         "time_range": answer.time_range,
         "as_of": answer.as_of,
-        "disputed": answer.dispute is not None,
-        "dispute": answer.dispute,
+        "disputed": answer.disputed,
+        "conflicts": answer.conflicts,
     }
 
 

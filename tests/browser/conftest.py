@@ -31,11 +31,18 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 
-from tests.disputed_reports import FLOOD_A, FLOOD_B
 from tests.feed_site import Page, Site, rss
 from tests.processes import stop
 
-from .helpers import NEWS_PAGE, NEWS_PATH, XSS_DOCUMENT, XSS_SOURCE, intranet_page
+from .helpers import (
+    FIRE_REPORTS,
+    NEWS_PAGE,
+    NEWS_PATH,
+    XSS_COPY,
+    XSS_DOCUMENT,
+    XSS_SOURCE,
+    intranet_page,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -140,14 +147,16 @@ def news_site() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def index_dir(tmp_path_factory: pytest.TempPathFactory, news_site: str) -> Path:
-    """A data folder with the articles and the XSS document indexed by ``python -m ingest``,
-    and the news site's page indexed from its feed."""
+    """A data folder with the articles, the XSS document and a reprint of it (one story
+    of two copies), two reports of a fire that disagree on its toll, indexed by ``python
+    -m ingest``, and the news site's page indexed from its feed."""
     tmp = tmp_path_factory.mktemp("newsqa-index")
     extra = tmp / "extra"
     extra.mkdir()
     (extra / XSS_SOURCE).write_text(XSS_DOCUMENT, encoding="utf-8")
-    (extra / "flood-a.txt").write_text(FLOOD_A, encoding="utf-8")
-    (extra / "flood-b.txt").write_text(FLOOD_B, encoding="utf-8")
+    (extra / XSS_COPY).write_text(XSS_DOCUMENT, encoding="utf-8")
+    for name, text in FIRE_REPORTS.items():
+        (extra / name).write_text(text, encoding="utf-8")
     index = tmp / "index"
     env = _service_env(index, _free_port())
     env.update(NEWSQA_FEEDS__PER_SITE_INTERVAL_S="0", NEWSQA_FEEDS__RETRIES="0")

@@ -10,6 +10,17 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 
 XSS_SOURCE = "zz_harbour_museum.txt"
+XSS_COPY = "zz_harbour_museum_reprint.txt"  # a re-published copy of it: one story
+# Two outlets' reports of one fire with conflicting figures: the answer is disputed.
+FIRE_QUESTION = "How many people were killed in the fire at the Tarvik ferry terminal?"
+FIRE_REPORTS = {
+    "zz_fire_coast_daily.txt": "Tarvik ferry terminal fire\n\nAt least 12 people were killed "
+    "when a fire swept through the Tarvik ferry terminal on Sunday night. Firefighters "
+    "fought the blaze for six hours.\n",
+    "zz_fire_north_post.txt": "Fire at the ferry terminal\n\nNine people died in the fire at "
+    "the Tarvik ferry terminal, the regional police said. Investigators are looking at an "
+    "electrical fault.\n",
+}
 XSS_MARKUP = '<img src=x onerror="window.__xss=1">'
 XSS_DOCUMENT = f"""Harbour museum label misprinted
 

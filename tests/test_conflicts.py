@@ -1,0 +1,191 @@
+"""Conflicting figures for one quantity (issue 26 §3, offline): the answer says the sources
+differ and cites each side with its date, through the real app and index.
+
+The hand-made archive: three outlets' own reports of one fire, dated differently: the first
+says at least 12 were killed, the second (a day later) that nine died, the third that the
+fire killed 12; and a report of another event whose figures agree with each other."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from ingest.pipeline import DocumentMeta
+from service.app import create_app
+from service.language.quantities import disagree, mentions
+from tests.conftest import make_ingester, make_settings
+
+FIRST = (
+    "At least 12 people were killed when a fire swept through the Tarvik ferry terminal "
+    "on Sunday night."
+)
+LATER = "Nine people died in the fire at the Tarvik ferry terminal, the regional police said."
+AGREES = "The fire at the Tarvik ferry terminal killed 12 people, according to the fire brigade."
+ARCHIVE = {  # source: (sentences, url, date)
+    "coast-daily.txt": (
+        [
+            FIRST,
+            "Firefighters fought the blaze for six hours before it was under control.",
+            "The terminal's waiting hall and ticket office were destroyed.",
+            "Ferries to the islands were cancelled until further notice.",
+        ],
+        "https://coast-daily.example/tarvik-fire",
+        "2025-03-10",
+    ),
+    "north-post.txt": (
+        [
+            LATER,
+            "Investigators are looking at an electrical fault in the ticket office.",
+            "The mayor of Tarvik declared a day of mourning for the victims.",
+            "The island ferry company said it would run a replacement service from the harbour.",
+        ],
+        "https://north-post.example/news/ferry-fire",
+        "2025-03-11",
+    ),
+    "radio-tarvik.txt": (
+        [
+            AGREES,
+            "Survivors described thick smoke filling the waiting hall within minutes.",
+            "The regional hospital treated more patients for smoke inhalation overnight.",
+        ],
+        "https://radio-tarvik.example/fire",
+        "2025-03-12",
+    ),
+    "harvest.txt": (
+        [
+            "At least 40 stalls took part in the Velmora harvest market on Saturday.",
+            "The organisers counted 55 stalls by the afternoon, more than ever before.",
+            "Apple growers from the valley sold out before noon.",
+        ],
+        "https://city-pages.example/harvest",
+        "2025-03-10",
+    ),
+}
+QUESTION = "How many people were killed in the fire at the Tarvik ferry terminal?"
+
+
+def text_of(sentences: list[str]) -> bytes:
+    return ("Regional news\n\n" + " ".join(sentences) + "\n").encode()
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    settings = make_settings(tmp_path_factory.mktemp("conflicts"))
+    ingester = make_ingester(settings)
+    for source, (sentences, url, date) in ARCHIVE.items():
+        ingester.ingest_bytes(source, text_of(sentences), DocumentMeta(url=url, date=date))
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def test_conflicting_figures_are_said_and_each_side_cited_with_its_date(
+    archive: TestClient,
+) -> None:
+    body = archive.post("/ask", json={"question": QUESTION}).json()
+    assert not body["refused"], body
+    assert body["disputed"] is True, body
+    (conflict,) = body["conflicts"]
+    assert conflict["quantity"] == "killed"
+    by_id = {c["id"]: c for c in body["citations"]}
+    sides = {s["value"]: s for s in conflict["sides"]}
+    assert list(sides) == ["at least 12", "nine"]  # by the date each was first reported
+    assert sides["at least 12"]["values"] == ["at least 12", "12"]  # they agree: one side
+    assert [r["source"] for r in sides["at least 12"]["reports"]] == [
+        "coast-daily.txt",
+        "radio-tarvik.txt",
+    ]
+    assert [(r["source"], r["date"]) for r in sides["nine"]["reports"]] == [
+        ("north-post.txt", "2025-03-11")
+    ]
+    first, later = by_id[sides["at least 12"]["citation"]], by_id[sides["nine"]["citation"]]
+    assert (first["text"], first["date"]) == (FIRST, "2025-03-10")
+    assert (later["text"], later["date"]) == (LATER, "2025-03-11")
+    said = re.search(
+        r"The sources differ on the number killed: (.*?)\.(?: \(as of|$)", body["answer"]
+    )
+    assert said, body["answer"]
+    assert said.group(1) == (
+        f"at least 12 [{first['id']}] (reported 10 March 2025); "
+        f"nine [{later['id']}] (reported 11 March 2025)"
+    )
+
+
+def test_a_claim_is_never_supported_by_the_other_side(archive: TestClient) -> None:
+    """ "Nine died" neither sits on a claim that 12 were killed nor counts as its
+    corroboration."""
+    body = archive.post("/ask", json={"question": QUESTION}).json()
+    by_id = {c["id"]: c for c in body["citations"]}
+    for run in re.findall(r"(?:\[\d+\])+", body["answer"]):
+        figures = {
+            m.written.replace("at least ", "")
+            for i in re.findall(r"\d+", run)
+            for m in mentions(by_id[int(i)]["text"])
+        }
+        assert not {"12", "nine"} <= figures, (run, body["answer"])
+    for c in body["citations"]:
+        supporters = {e["source"] for e in c["corroboration"]["independent"]}
+        if c["text"] == LATER:
+            assert supporters == {"north-post.txt"}
+        else:
+            assert "north-post.txt" not in supporters, c
+
+
+def test_agreeing_figures_are_not_a_dispute(archive: TestClient) -> None:
+    body = archive.post(
+        "/ask", json={"question": "How many stalls took part in the Velmora harvest market?"}
+    ).json()
+    assert not body["refused"], body
+    assert "disputed" in body and body["disputed"] is False
+    assert "conflicts" not in body and "differ" not in body["answer"]
+
+
+def test_the_stream_and_chat_completions_carry_the_dispute(archive: TestClient) -> None:
+    want = archive.post("/ask", json={"question": QUESTION}).json()
+    with archive.stream("POST", "/ask/stream", json={"question": QUESTION}) as r:
+        text = "".join(r.iter_text())
+    final = json.loads(re.search(r"event: final\r?\ndata: (.*)\r?\n", text).group(1))  # type: ignore[union-attr]
+    deltas = "".join(
+        json.loads(d)["text"] for d in re.findall(r"event: delta\r?\ndata: (.*)\r?\n", text)
+    )
+    assert (final["disputed"], final["conflicts"]) == (True, want["conflicts"])
+    assert deltas == final["answer"] == want["answer"]
+    chat = archive.post(
+        "/v1/chat/completions", json={"messages": [{"role": "user", "content": QUESTION}]}
+    ).json()
+    assert chat["disputed"] is True and chat["conflicts"] == want["conflicts"]
+    assert chat["choices"][0]["message"]["content"] == want["answer"]
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        (FIRST, [("at least 12", ("killed",))]),
+        ("The collapse left 9 dead and 30 injured.", [("9", ("killed",)), ("30", ("injured",))]),
+        ("More than 1,200 residents were evacuated.", [("more than 1,200", ("resid", "evacu"))]),
+        ("It was the worst fire since 1998, on 3 December.", []),  # a year, a day
+        ("One of the ferries left at 10:30.", []),  # a partition, a time
+        ("A five-hour meeting with 3 envoys.", [("3", ("envoy",))]),
+    ],
+)
+def test_figures_and_what_they_count(text: str, found: list[tuple[str, tuple[str, ...]]]) -> None:
+    assert [(m.written, m.quantity) for m in mentions(text)] == found
+
+
+def test_sentences_that_disagree_on_a_figure() -> None:
+    assert disagree(FIRST, LATER) and disagree(AGREES, LATER)
+    assert not disagree(FIRST, AGREES)
+    assert not disagree(FIRST, "The fire left 30 people injured.")  # another quantity
+
+
+def test_intervals_meet_or_not() -> None:
+    (at_least_12,) = mentions("At least 12 people were killed.")
+    (nine,) = mentions("Nine people were killed.")
+    (twelve,) = mentions("12 people were killed.")
+    (more_than_12,) = mentions("More than 12 people were killed.")
+    assert not at_least_12.compatible(nine)
+    assert at_least_12.compatible(twelve)
+    assert not more_than_12.compatible(twelve)
