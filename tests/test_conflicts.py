@@ -3,7 +3,9 @@ differ and cites each side with its date, through the real app and index.
 
 The hand-made archive: three outlets' own reports of one fire, dated differently: the first
 says at least 12 were killed, the second (a day later) that nine died, the third that the
-fire killed 12; and a report of another event whose figures agree with each other."""
+fire killed 12; a report of another event whose figures agree with each other; and a dock
+dispute where a company denies what a union says, beside a mayor who rejects a plan that
+no sentence states."""
 
 from __future__ import annotations
 
@@ -63,6 +65,25 @@ ARCHIVE = {  # source: (sentences, url, date)
         ],
         "https://city-pages.example/harvest",
         "2025-03-10",
+    ),
+    "dock-strike.txt": (
+        [
+            "The dockers' union said the port company had cut the night shift pay of its "
+            "crane operators by a fifth.",
+            "The company denied that it had cut the night shift pay of its crane operators.",
+            "Talks between the two sides resume on Friday.",
+        ],
+        "https://harbour-news.example/dock-strike",
+        "2025-03-12",
+    ),
+    "ring-road.txt": (
+        [
+            "The mayor of Tarvik rejected the council's plan for a new ring road on Monday.",
+            "She said the town would spend the money on its bus network instead.",
+            "The ring road would have cost the town 40 million euros.",
+        ],
+        "https://city-pages.example/ring-road",
+        "2025-03-11",
     ),
 }
 QUESTION = "How many people were killed in the fire at the Tarvik ferry terminal?"
@@ -169,6 +190,10 @@ def test_the_stream_and_chat_completions_carry_the_dispute(archive: TestClient) 
         ("It was the worst fire since 1998, on 3 December.", []),  # a year, a day
         ("One of the ferries left at 10:30.", []),  # a partition, a time
         ("A five-hour meeting with 3 envoys.", [("3", ("envoy",))]),
+        ("A success rate of 87% overall.", [("87%", ("%", "rate"))]),  # a share of the rate
+        ("A success rate of 78 percent.", [("78 percent", ("%", "rate"))]),
+        ("Drives of up to 80TB, 1.43°C warmer.", [("up to 80TB", ("tb",)), ("1.43°C", ("°c",))]),
+        ("The vote closes at 3pm; he came 2nd.", []),  # a time, an ordinal
     ],
 )
 def test_figures_and_what_they_count(text: str, found: list[tuple[str, tuple[str, ...]]]) -> None:
@@ -189,3 +214,25 @@ def test_intervals_meet_or_not() -> None:
     assert not at_least_12.compatible(nine)
     assert at_least_12.compatible(twelve)
     assert not more_than_12.compatible(twelve)
+
+
+def test_a_claim_and_its_denial_are_a_conflict_citing_both(archive: TestClient) -> None:
+    body = archive.post(
+        "/ask",
+        json={"question": "Did the port company cut the night shift pay of its crane operators?"},
+    ).json()
+    assert body["disputed"] is True, body["answer"]
+    (conflict,) = body["conflicts"]
+    assert conflict["kind"] == "denial"
+    by_id = {c["id"]: c for c in body["citations"]}
+    said, denied = (by_id[side["citation"]] for side in conflict["sides"])
+    assert "union said" in said["text"] and "denied" in denied["text"]
+    assert "The sources disagree:" in body["answer"] and "denies it" in body["answer"]
+
+
+def test_rejecting_what_no_sentence_states_is_no_conflict(archive: TestClient) -> None:
+    body = archive.post(
+        "/ask", json={"question": "What did the mayor of Tarvik say about the ring road?"}
+    ).json()
+    assert not body["refused"], body
+    assert body["disputed"] is False and "conflicts" not in body, body["answer"]

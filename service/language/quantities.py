@@ -8,7 +8,9 @@ just before it ("killed 12 people"). Two mentions count the **same quantity** wh
 words share a class of the few words news uses interchangeably for one count (killed /
 dead / died / deaths / fatalities; injured / wounded / hurt: general English, not taken
 from any article), or else when their first two content stems are equal ("12 ships were
-sent", "three ships sent").
+sent", "three ships sent"). A percentage counts a share of what the last content word
+before it names ("a success rate of 87%", "a success rate of 78 percent": both a share
+of the rate); a figure with its unit written on it counts that unit ("80TB", "1.43°C").
 
 Not figures: years (1800-2100 written without a comma), days of a month ("3 December",
 "December 3"), clock times, ordinals, and "one of" (a partition, not a count).
@@ -68,7 +70,9 @@ _WORD = "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
 _FIGURE = re.compile(
     rf"(?<![\w.,$€£-])(?:(?P<qual>{_QUAL})\s+)?"
     rf"(?P<num>\d{{1,3}}(?:,\d{{3}})+|\d+(?:\.\d+)?|{_WORD})"
-    rf"(?:\s+(?P<scale>{'|'.join(_SCALES)}))?(?![\w%:]|[.,]\d)"
+    rf"(?:\s+(?P<scale>{'|'.join(_SCALES)}))?"
+    r"(?P<unit>\s?%|\s+per\s?cent\b|°\s?[CF]\b|(?!(?:st|nd|rd|th|am|pm|s)\b)[A-Za-z]{1,3}\b)?"
+    r"(?![\w%:]|[.,]\d)"
     r"(?P<after>(?:\s+[^\W\d_]+(?:['’-][^\W\d_]+)*){0,5})",
     re.IGNORECASE,
 )
@@ -86,7 +90,9 @@ class Mention:
     low: float
     high: float  # "more than 12": just above 12 to infinity
     quantity: tuple[str, ...]  # the class name, or the first two content stems
-    counted: str  # what it counts, in words: the class name, or those two words as written
+    # what it counts, in words: the class name, those two words as written, or (for a
+    # percentage or a unit) the phrase itself ("the rate", "the figure")
+    counted: str
 
     def compatible(self, other: Mention) -> bool:
         """Whether both can be true of one count (their intervals meet)."""
@@ -121,7 +127,17 @@ def mentions(text: str) -> list[Mention]:
         if _NOT_COUNTS.match(after):
             continue
         before = _LAST_WORD.search(text[: m.start()])
-        quantity, counted = quantity_of(after, before.group(1) if before else "")
+        unit = (m.group("unit") or "").strip().lower().replace(" ", "")
+        quantity: tuple[str, ...]
+        if unit in ("%", "percent", "percent"):
+            named = [w for w in content_words(text[: m.start()]) if stem(w) not in _AUXILIARIES]
+            if not named:
+                continue
+            quantity, counted = ("%", stem(named[-1])), f"the {named[-1]}"
+        elif unit:
+            quantity, counted = (unit,), "the figure"
+        else:
+            quantity, counted = quantity_of(after, before.group(1) if before else "")
         if not quantity:
             continue
         value = _value(num, scale)
@@ -130,7 +146,7 @@ def mentions(text: str) -> list[Mention]:
         low, high = value * lo_f, value * hi_f
         if q in _STRICT:  # "more than 12" excludes 12, "fewer than 12" too
             low, high = (low * (1 + 1e-9), high) if hi_f == math.inf else (low, high * (1 - 1e-9))
-        written = " ".join(p for p in (qual, num, scale) if p).lower()
+        written = " ".join(p for p in (qual, num, scale) if p).lower() + (m.group("unit") or "")
         out.append(Mention(written, low, high, quantity, counted))
     return out
 
