@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from ingest.pipeline import Ingester
+from ingest.pipeline import DocumentMeta, Ingester
 from service.app import create_app
 from service.components.embeddings import make_embedder
 from service.index.store import IndexStore, make_client
@@ -36,6 +36,26 @@ def make_ingester(settings: Settings) -> Ingester:
     embedder = make_embedder(settings.embedding, settings.llm)
     store = IndexStore(make_client(settings), settings.chroma.collection, embedder.name)
     return Ingester(store, embedder, settings.ingest, make_tagger(settings.language))
+
+
+# A hand-made archive: source -> (its sentences, its URL, its date).
+Archive = dict[str, tuple[list[str], str, str]]
+
+
+def served_archive(
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    archive: Archive,
+    text_of: Callable[[list[str]], bytes],
+) -> Iterator[TestClient]:
+    """The app over a fresh index of ``archive`` (each document's text from ``text_of``,
+    its URL and date as a feed or POST /documents gives them)."""
+    settings = make_settings(tmp_path_factory.mktemp(name))
+    ingester = make_ingester(settings)
+    for source, (sentences, url, date) in archive.items():
+        ingester.ingest_bytes(source, text_of(sentences), DocumentMeta(url=url, date=date))
+    with TestClient(create_app(settings)) as client:
+        yield client
 
 
 @pytest.fixture(scope="session")

@@ -16,10 +16,8 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from ingest.pipeline import DocumentMeta
-from service.app import create_app
 from service.language.quantities import disagree, mentions
-from tests.conftest import make_ingester, make_settings
+from tests.conftest import served_archive
 
 FIRST = (
     "At least 12 people were killed when a fire swept through the Tarvik ferry terminal "
@@ -95,12 +93,7 @@ def text_of(sentences: list[str]) -> bytes:
 
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    settings = make_settings(tmp_path_factory.mktemp("conflicts"))
-    ingester = make_ingester(settings)
-    for source, (sentences, url, date) in ARCHIVE.items():
-        ingester.ingest_bytes(source, text_of(sentences), DocumentMeta(url=url, date=date))
-    with TestClient(create_app(settings)) as client:
-        yield client
+    yield from served_archive(tmp_path_factory, "conflicts", ARCHIVE, text_of)
 
 
 def test_conflicting_figures_are_said_and_each_side_cited_with_its_date(

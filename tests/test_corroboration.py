@@ -18,14 +18,12 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from ingest.pipeline import DocumentMeta
 from service.answering.base import Citation
 from service.answering.citations import CitationBook
 from service.answering.corroboration import claim_groups
-from service.app import create_app
 from service.index.corpus import CorpusSnapshot
 from service.retrieval.evidence import SentenceRef
-from tests.conftest import make_ingester, make_settings
+from tests.conftest import served_archive
 
 ASKED = (
     "The observatory's director, Paula Renn, said the telescope would stay offline for at "
@@ -86,12 +84,7 @@ def text_of(sentences: list[str]) -> bytes:
 
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    settings = make_settings(tmp_path_factory.mktemp("corroboration"))
-    ingester = make_ingester(settings)
-    for source, (sentences, url, date) in ARCHIVE.items():
-        ingester.ingest_bytes(source, text_of(sentences), DocumentMeta(url=url, date=date))
-    with TestClient(create_app(settings)) as client:
-        yield client
+    yield from served_archive(tmp_path_factory, "corroboration", ARCHIVE, text_of)
 
 
 def snapshot(client: TestClient) -> CorpusSnapshot:

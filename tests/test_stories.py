@@ -23,7 +23,7 @@ from service.index.corpus import CorpusSnapshot
 from service.index.store import DocumentEntry
 from service.index.stories import Stories, StoryRule, story_id
 from service.settings import Settings
-from tests.conftest import make_ingester, make_settings
+from tests.conftest import make_ingester, make_settings, served_archive
 
 ORIGINAL = [
     "The harbour authority of Velmora closed the northern pier on Monday after divers "
@@ -88,12 +88,7 @@ def text_of(sentences: list[str]) -> bytes:
 
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    settings = make_settings(tmp_path_factory.mktemp("stories"))
-    ingester = make_ingester(settings)
-    for source, (sentences, url, date) in ARCHIVE.items():
-        ingester.ingest_bytes(source, text_of(sentences), DocumentMeta(url=url, date=date))
-    with TestClient(create_app(settings)) as client:
-        yield client
+    yield from served_archive(tmp_path_factory, "stories", ARCHIVE, text_of)
 
 
 def clusters(client: TestClient) -> list[set[str]]:
