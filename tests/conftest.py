@@ -42,6 +42,12 @@ def make_ingester(settings: Settings) -> Ingester:
 Archive = dict[str, tuple[list[str], str, str]]
 
 
+def article_text(heading: str, sentences: list[str]) -> bytes:
+    """A plain-text article: a heading line, then paragraphs of three sentences."""
+    paragraphs = [" ".join(sentences[i : i + 3]) for i in range(0, len(sentences), 3)]
+    return (heading + "\n\n" + "\n\n".join(paragraphs) + "\n").encode()
+
+
 def served_archive(
     tmp_path_factory: pytest.TempPathFactory,
     name: str,

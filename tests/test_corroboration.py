@@ -23,7 +23,7 @@ from service.answering.citations import CitationBook
 from service.answering.corroboration import claim_groups
 from service.index.corpus import CorpusSnapshot
 from service.retrieval.evidence import SentenceRef
-from tests.conftest import served_archive
+from tests.conftest import article_text, served_archive
 
 ASKED = (
     "The observatory's director, Paula Renn, said the telescope would stay offline for at "
@@ -78,8 +78,7 @@ QUESTION = "How long will the Lindgren Observatory's telescope stay offline?"
 
 
 def text_of(sentences: list[str]) -> bytes:
-    paragraphs = [" ".join(sentences[i : i + 3]) for i in range(0, len(sentences), 3)]
-    return ("Observatory news\n\n" + "\n\n".join(paragraphs) + "\n").encode()
+    return article_text("Observatory news", sentences)
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ from service.index.corpus import CorpusSnapshot
 from service.index.store import DocumentEntry
 from service.index.stories import Stories, StoryRule, story_id
 from service.settings import Settings
-from tests.conftest import make_ingester, make_settings, served_archive
+from tests.conftest import article_text, make_ingester, make_settings, served_archive
 
 ORIGINAL = [
     "The harbour authority of Velmora closed the northern pier on Monday after divers "
@@ -82,8 +82,7 @@ RIGHT = [
 
 
 def text_of(sentences: list[str]) -> bytes:
-    paragraphs = [" ".join(sentences[i : i + 3]) for i in range(0, len(sentences), 3)]
-    return ("Velmora news\n\n" + "\n\n".join(paragraphs) + "\n").encode()
+    return article_text("Velmora news", sentences)
 
 
 @pytest.fixture(scope="module")
