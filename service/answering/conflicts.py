@@ -24,8 +24,22 @@ it, and is no conflict. Both thresholds were set on the corroboration suite's tu
 and the home dev set's false alarms (none at these values), and are reported on its
 holdout half.
 
+An **earlier report superseded by a later one** without a figure (``find_superseded``):
+two documents of different days, about the same thing (at least ``SAME_SUBJECT`` of the
+shorter one's content terms, and two or more, are the other's, the status words aside, and
+their vectors' cosine is at least ``SAME_CLAIM``), where the later either reverses a status
+the earlier reported (``REVERSALS``: arrested → released, missing → found, opened →
+closed, will / planned → cancelled, ...) or carries a correction marker
+(``_CORRECTION``: "corrected", "an earlier version of this article", "updated:", "no
+longer", ...) while restating the earlier claim. The later document's correction may be
+any of its sentences, not only an evidence one: a note at the end of an updated article is
+rarely what a question retrieves. Never within one document, nor when the earlier
+document itself carries the later status (an article and its copy that both tell the
+arrest and the release dispute nothing). The sides: the earlier report, then the later
+one, each with its date.
+
 In llm mode the same check runs on the model's evidence after the answer is verified, so
-both sides are cited whatever the model wrote.
+both sides are cited whatever the model wrote (the prompt asks it to cite each side too).
 """
 
 from __future__ import annotations
@@ -52,6 +66,35 @@ _DENIAL = re.compile(
     r"dismiss(?:es|ed|ing)?|rebut(?:s|ted|ting)?|contradict(?:s|ed|ing)?)\b",
     re.IGNORECASE,
 )
+SAME_SUBJECT = 0.5  # share of the shorter sentence's content terms the other one has
+# A status and the later status that reverses it: (earlier, later), as regular expressions
+# over a sentence. General English news vocabulary (custody, people missing, places and
+# services open or shut, plans, suspensions, charges, posts), not fitted to any eval case.
+REVERSALS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = tuple(
+    (
+        re.compile(rf"\b(?:{earlier})\b", re.IGNORECASE),
+        re.compile(rf"\b(?:{later})\b", re.IGNORECASE),
+    )
+    for earlier, later in (
+        (r"arrested|detained|in custody|jailed|held hostage", r"released|freed|acquitted"),
+        (r"missing|disappeared", r"found (?:dead|alive|safe)|rescued|located"),
+        (r"opened|is open|remains open", r"closed|shut(?: down)?"),
+        (r"closed|shut(?: down)?", r"reopened"),
+        (r"will|planned|scheduled|due to", r"cancell?ed|called off|postponed|scrapped"),
+        (r"suspended|halted", r"resumed|reinstated"),
+        (r"charged with", r"acquitted|cleared|charges (?:were |have been )?dropped"),
+        (r"appointed|elected|named as", r"resigned|dismissed|sacked|ousted|stepped down"),
+    )
+)
+# What a later version says when it corrects or updates an earlier report. General English
+# of newsrooms' correction and update notes, not fitted to any eval case.
+_CORRECTION = re.compile(
+    r"\b(?:corrected|correction|clarification|retract(?:s|ed|ion)|no longer|"
+    r"an earlier version of this (?:article|story|report)|"
+    r"(?:initially|originally) (?:reported|said|stated|announced)|"
+    r"(?:article|story|report) (?:has been|was) updated|updated:)(?![\w-])",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -74,7 +117,9 @@ class Side:
 class Conflict:
     counted: str  # what is counted, as the answer names it ("" for a denial)
     sides: list[Side]
-    kind: str = "figures"  # or "denial": sides[0] states a claim, sides[1] denies it
+    # or "denial": sides[0] states a claim, sides[1] denies it; or "superseded": sides[0]
+    # is the earlier report, sides[1] the later one that supersedes it
+    kind: str = "figures"
 
 
 def find_denial(snap: CorpusSnapshot, positions: list[int]) -> Conflict | None:
@@ -91,6 +136,76 @@ def find_denial(snap: CorpusSnapshot, positions: list[int]) -> Conflict | None:
             shared = len(terms & snap.keys_of(texts[c])) / max(len(terms), 1)
             if shared >= RESTATES and float(np.dot(snap.vector(c), snap.vector(d))) >= SAME_CLAIM:
                 return Conflict("", [Side(positions=[c]), Side(positions=[d])], "denial")
+    return None
+
+
+def _day(snap: CorpusSnapshot, pos: int) -> str:
+    doc = snap.documents.get(snap.sentences[pos].source)
+    return (doc.date or "")[:10] if doc is not None else ""
+
+
+def _same_subject(snap: CorpusSnapshot, a: int, b: int, *aside: str) -> bool:
+    """Whether sentences ``a`` and ``b`` are about the same thing, the words ``aside``
+    (their status words, a correction marker) left out."""
+    drop = frozenset().union(*(snap.keys_of(w) for w in aside))
+    ka = snap.keys_of(snap.sentences[a].text) - drop
+    kb = snap.keys_of(snap.sentences[b].text) - drop
+    shared = len(ka & kb)
+    return (
+        shared >= 2
+        and shared / max(min(len(ka), len(kb)), 1) >= SAME_SUBJECT
+        and float(np.dot(snap.vector(a), snap.vector(b))) >= SAME_CLAIM
+    )
+
+
+def _carries(snap: CorpusSnapshot, source: str, later: int, status: re.Pattern[str]) -> bool:
+    """Whether document ``source`` itself reports what sentence ``later`` says: it carries
+    its text, or a sentence with the same ``status`` about the same thing."""
+    if any(snap.sentences[int(p)].source == source for p in snap.same_text(later)):
+        return True
+    lo, hi = snap.ranges.get(source, (0, 0))
+    for p in range(lo, hi):
+        found = status.search(snap.sentences[p].text)
+        if found and _same_subject(snap, p, later, found.group()):
+            return True
+    return False
+
+
+def find_superseded(snap: CorpusSnapshot, positions: list[int]) -> Conflict | None:
+    """The first earlier report among the sentences at ``positions`` that a later document
+    supersedes: a reversed status, or a correction restating it (module docstring)."""
+    dated = [p for p in positions if _day(snap, p)]
+    for a in sorted(dated, key=lambda p: _date_key(snap, p)):
+        text_a, source_a = snap.sentences[a].text, snap.sentences[a].source
+        if _CORRECTION.search(text_a):
+            continue
+        for b in dated:
+            if _day(snap, b) <= _day(snap, a) or snap.sentences[b].source == source_a:
+                continue
+            text_b = snap.sentences[b].text
+            for earlier, later in REVERSALS:
+                was, now = earlier.search(text_a), later.search(text_b)
+                if (
+                    was
+                    and now
+                    and not later.search(text_a)
+                    and _same_subject(snap, a, b, was.group(), now.group())
+                    and not _carries(snap, source_a, b, later)
+                ):
+                    return Conflict("", [Side(positions=[a]), Side(positions=[b])], "superseded")
+        later_docs = {
+            s for p in dated if _day(snap, p) > _day(snap, a) and (s := snap.sentences[p].source)
+        }
+        for source_b in sorted(later_docs - {source_a}):
+            lo, hi = snap.ranges.get(source_b, (0, 0))
+            for b in range(lo, hi):
+                marker = _CORRECTION.search(snap.sentences[b].text)
+                if (
+                    marker
+                    and _same_subject(snap, a, b, marker.group())
+                    and not _carries(snap, source_a, b, _CORRECTION)
+                ):
+                    return Conflict("", [Side(positions=[a]), Side(positions=[b])], "superseded")
     return None
 
 
@@ -151,6 +266,11 @@ def day_text(date: object) -> str:
     return f"{d.day} {d:%B} {d.year}" if d else ""
 
 
+# What each side of a conflict is, by kind: said after a denial's sides, and the
+# ``report`` field of a superseded report's sides.
+_ROLES = {"denial": ("states it", "denies it"), "superseded": ("earlier", "later")}
+
+
 def mark_conflicts(result: Answer, retrieval: Retrieval) -> tuple[Answer, str]:
     """The answer with its conflicts cited and said (``disputed``, ``conflicts``), and the
     sentence added to its text ("" when there is none)."""
@@ -165,6 +285,10 @@ def mark_conflicts(result: Answer, retrieval: Retrieval) -> tuple[Answer, str]:
     denial = find_denial(snap, read)
     if denial is not None:
         conflicts.append(denial)
+    superseded = find_superseded(snap, read)
+    told = {p for c in conflicts for side in c.sides for p in side.positions}
+    if superseded is not None and not {p for s in superseded.sides for p in s.positions} <= told:
+        conflicts.append(superseded)
     if not conflicts:
         return result, ""
     citations = list(result.citations)
@@ -188,12 +312,13 @@ def mark_conflicts(result: Answer, retrieval: Retrieval) -> tuple[Answer, str]:
     for conflict in conflicts:
         parts = []
         sides_out = []
-        for side, says in zip(conflict.sides, ("states it", "denies it"), strict=False):
+        roles = _ROLES.get(conflict.kind, ())
+        for i, side in enumerate(conflict.sides):
             n = cite(side.positions[0])
             reports = [_report(snap, p) for p in side.positions]
             when = day_text(reports[0]["date"])
-            head = f"[{n}]" if conflict.kind == "denial" else f"{side.written} [{n}]"
-            tail = f" {says}" if conflict.kind == "denial" else ""
+            head = f"{side.written} [{n}]" if conflict.kind == "figures" else f"[{n}]"
+            tail = f" {roles[i]}" if conflict.kind == "denial" else ""
             parts.append(head + (f" (reported {when})" if when else "") + tail)
             sides_out.append(
                 {
@@ -201,10 +326,13 @@ def mark_conflicts(result: Answer, retrieval: Retrieval) -> tuple[Answer, str]:
                     "values": list(dict.fromkeys(m.written for m in side.mentions)),
                     "citation": n,
                     "reports": reports,
+                    **({"report": roles[i]} if conflict.kind == "superseded" else {}),
                 }
             )
         if conflict.kind == "denial":
             said.append(f"The sources disagree: {' and '.join(parts)}.")
+        elif conflict.kind == "superseded":
+            said.append(f"A later report supersedes an earlier one: {', then '.join(parts)}.")
         else:
             what = conflict.counted
             what = what if what.startswith("the ") else f"the number {what}"

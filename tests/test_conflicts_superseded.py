@@ -1,0 +1,166 @@
+"""An earlier report superseded by a later one, without a figure (issue 26 §3): the answer
+says so and cites both, the earlier first, each with its date, through the real app and
+index.
+
+The hand-made archive: a mayor's arrest, and another outlet's report two days later that
+she was released; a bridge closure and the same site's corrected version; an article that
+tells a detention and the release itself, and its copy a day later; one article that
+tells a festival's plan and its cancellation; and two reports of different days that
+share status words about different things."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.answering.conflicts import REVERSALS
+from tests.conftest import Archive, article_text, served_archive
+
+ARRESTED = "Police arrested Ana Kos, the mayor of Velmora, on Tuesday over missing council funds."
+RELEASED = "Ana Kos, the mayor of Velmora, was released without charge on Thursday, police said."
+CLOSES = "The Harlow bridge will close to traffic on Monday for repairs to its deck."
+CORRECTED = (
+    "Correction: an earlier version of this article said the Harlow bridge would close to "
+    "traffic on Monday; it closes on Wednesday."
+)
+DETAINED = "Customs officers detained the harbour master of Tarvik, Ivo Ren, on Monday."
+LET_GO = "Ivo Ren, the harbour master of Tarvik, was released on bail on Tuesday."
+FESTIVAL = [
+    "The Velmora jazz festival will take place in the old harbour on Saturday.",
+    "Organisers later said the Velmora jazz festival was cancelled because of the storm.",
+    "Tickets will be refunded within a month.",
+]
+ARCHIVE: Archive = {
+    "velmora-post.txt": (
+        [
+            ARRESTED,
+            "The council's auditors found that 2 million euros had left its accounts.",
+            "Her deputy will run the town hall in the meantime.",
+        ],
+        "https://velmora-post.example/mayor-arrest",
+        "2025-04-01",
+    ),
+    "north-courier.txt": (
+        [
+            RELEASED,
+            "Prosecutors said the investigation into the council's accounts continues.",
+            "She thanked her supporters outside the police station.",
+        ],
+        "https://north-courier.example/kos-released",
+        "2025-04-03",
+    ),
+    "harlow-news.txt": (
+        [CLOSES, "Buses will use the ring road while the bridge is shut.", "Work lasts a week."],
+        "https://harlow-news.example/bridge",
+        "2025-05-02",
+    ),
+    "harlow-news-updated.txt": (
+        [
+            "Repairs to the deck of the Harlow bridge start next week.",
+            "Buses will use the ring road while the bridge is shut.",
+            CORRECTED,
+        ],
+        "https://harlow-news.example/bridge?updated",
+        "2025-05-03",
+    ),
+    "tarvik-times.txt": (
+        [DETAINED, LET_GO, "The port authority said ferries were running as usual."],
+        "https://tarvik-times.example/harbour-master",
+        "2025-06-01",
+    ),
+    "coast-wire.txt": (
+        [DETAINED, LET_GO, "The port authority said ferries were running as usual."],
+        "https://coast-wire.example/harbour-master",
+        "2025-06-02",
+    ),
+    "festival.txt": (FESTIVAL, "https://city-pages.example/festival", "2025-07-01"),
+    "zoo.txt": (
+        [
+            "A sea eagle was released into the wild from the Velmora zoo on Friday.",
+            "Keepers had nursed the bird for three months.",
+        ],
+        "https://city-pages.example/eagle",
+        "2025-04-04",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    yield from served_archive(
+        tmp_path_factory, "superseded", ARCHIVE, lambda s: article_text("Local news", s)
+    )
+
+
+def ask(client: TestClient, question: str) -> dict[str, object]:
+    body: dict[str, object] = client.post("/ask", json={"question": question}).json()
+    assert not body["refused"], body
+    return body
+
+
+def test_a_reversed_status_is_said_and_both_reports_cited_earlier_first(
+    archive: TestClient,
+) -> None:
+    body = ask(archive, "Was Ana Kos, the mayor of Velmora, arrested?")
+    assert body["disputed"] is True, body["answer"]
+    (conflict,) = body["conflicts"]  # type: ignore[misc]
+    assert conflict["kind"] == "superseded" and conflict["quantity"] is None
+    by_id = {c["id"]: c for c in body["citations"]}  # type: ignore[attr-defined]
+    earlier, later = conflict["sides"]
+    assert (earlier["report"], later["report"]) == ("earlier", "later")
+    assert by_id[earlier["citation"]]["text"] == ARRESTED
+    assert by_id[later["citation"]]["text"] == RELEASED
+    assert [(r["source"], r["date"]) for r in later["reports"]] == [
+        ("north-courier.txt", "2025-04-03")
+    ]
+    assert (
+        f"A later report supersedes an earlier one: [{earlier['citation']}] (reported 1 April "
+        f"2025), then [{later['citation']}] (reported 3 April 2025)."
+    ) in str(body["answer"])
+
+
+def test_a_correction_in_a_later_version_supersedes_the_earlier_claim(
+    archive: TestClient,
+) -> None:
+    body = ask(archive, "When will the Harlow bridge close to traffic?")
+    assert body["disputed"] is True, body["answer"]
+    (conflict,) = body["conflicts"]  # type: ignore[misc]
+    by_id = {c["id"]: c for c in body["citations"]}  # type: ignore[attr-defined]
+    earlier, later = conflict["sides"]
+    assert conflict["kind"] == "superseded"
+    assert (by_id[earlier["citation"]]["text"], by_id[later["citation"]]["text"]) == (
+        CLOSES,
+        CORRECTED,
+    )
+    assert later["reports"][0]["date"] == "2025-05-03"
+
+
+def test_one_article_telling_both_and_its_copy_dispute_nothing(archive: TestClient) -> None:
+    body = ask(archive, "Was the harbour master of Tarvik, Ivo Ren, detained?")
+    assert body["disputed"] is False and "conflicts" not in body, body["answer"]
+    body = ask(archive, "Was the Velmora jazz festival cancelled?")
+    assert body["disputed"] is False and "conflicts" not in body, body["answer"]
+
+
+def test_status_words_about_different_things_are_no_conflict(archive: TestClient) -> None:
+    body = ask(archive, "What was released from the Velmora zoo?")
+    assert body["disputed"] is False and "conflicts" not in body, body["answer"]
+
+
+@pytest.mark.parametrize(
+    ("earlier", "later", "reverses"),
+    [
+        ("He was arrested on Monday.", "He was released on Tuesday.", True),
+        ("Two climbers are missing.", "The two climbers were found alive.", True),
+        ("The museum opened in May.", "The museum has closed.", True),
+        ("The summit will go ahead.", "The summit was called off.", True),
+        ("Flights were suspended.", "Flights resumed on Friday.", True),
+        ("She was appointed minister.", "She resigned as minister.", True),
+        ("The study found a link.", "The study was released.", False),  # no earlier status
+        ("An open letter was signed.", "The letter was closed.", False),  # "open" alone
+    ],
+)
+def test_status_reversals(earlier: str, later: str, reverses: bool) -> None:
+    assert any(e.search(earlier) and lt.search(later) for e, lt in REVERSALS) is reverses
