@@ -48,20 +48,30 @@ def article_text(heading: str, sentences: list[str]) -> bytes:
     return (heading + "\n\n" + "\n\n".join(paragraphs) + "\n").encode()
 
 
+def indexed_archive(
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    archive: Archive,
+    text_of: Callable[[list[str]], bytes],
+) -> Settings:
+    """Settings of a fresh index of ``archive`` (each document's text from ``text_of``,
+    its URL and date as a feed or POST /documents gives them)."""
+    settings = make_settings(tmp_path_factory.mktemp(name))
+    ingester = make_ingester(settings)
+    for source, (sentences, url, date) in archive.items():
+        ingester.ingest_bytes(source, text_of(sentences), DocumentMeta(url=url, date=date))
+    return settings
+
+
 def served_archive(
     tmp_path_factory: pytest.TempPathFactory,
     name: str,
     archive: Archive,
     text_of: Callable[[list[str]], bytes],
 ) -> Iterator[TestClient]:
-    """The app over a fresh index of ``archive`` (each document's text from ``text_of``,
-    its URL and date as a feed or POST /documents gives them)."""
-    settings = make_settings(tmp_path_factory.mktemp(name))
-    ingester = make_ingester(settings)
-    for source, (sentences, url, date) in archive.items():
-        ingester.ingest_bytes(source, text_of(sentences), DocumentMeta(url=url, date=date))
-    with TestClient(create_app(settings)) as client:
-        yield client
+    """The app over a fresh index of ``archive`` (:func:`indexed_archive`)."""
+    with TestClient(create_app(indexed_archive(tmp_path_factory, name, archive, text_of))) as c:
+        yield c
 
 
 @pytest.fixture(scope="session")
