@@ -32,6 +32,7 @@ from tests.llm.conftest import LiveServer, llm_settings
 FIGURES_Q = test_conflicts.QUESTION
 DENIAL_Q = "Did the port company cut the night shift pay of its crane operators?"
 SUPERSEDED_Q = "Was Ana Kos, the mayor of Velmora, arrested?"
+LEAD = "The sources disagree on how many people died."
 
 
 @pytest.fixture(scope="module")
@@ -54,17 +55,18 @@ def offline(archive: Settings) -> tuple[LLMAnswerer, Container]:
 
 
 def answer_from(
-    offline: tuple[LLMAnswerer, Container], question: str, *cited: str
+    offline: tuple[LLMAnswerer, Container], question: str, *cited: str, lead: str = ""
 ) -> tuple[Answer, Retrieval]:
     """The verified answer to a reply that states the shown sentences ``cited`` (each its
-    own sentence, with its evidence number, as the prompt asks), and the retrieval."""
+    own sentence, with its evidence number, as the prompt asks) after ``lead``, and the
+    retrieval."""
     llm, container = offline
     q = Question(question, question)
     retrieval = container.retriever().retrieve(question)
     _, shown = llm.build(q, retrieval)
     number = {s.evidence.ref.text: s.number for s in shown}
     assert set(cited) <= set(number), [s.evidence.ref.text for s in shown]
-    reply = " ".join(f"{text} [{number[text]}]" for text in cited)
+    reply = " ".join([lead, *(f"{text} [{number[text]}]" for text in cited)]).strip()
     got = llm.verified(q, retrieval, reply, shown)
     assert got.mode == "llm" and not got.fallback, got
     return got, retrieval
@@ -111,7 +113,9 @@ def test_sides_the_model_cited_are_not_cited_again(
     offline: tuple[LLMAnswerer, Container],
 ) -> None:
     first, later = test_conflicts.FIRST, test_conflicts.LATER
-    got, retrieval = answer_from(offline, FIGURES_Q, first, later)
+    got, retrieval = answer_from(offline, FIGURES_Q, first, later, lead=LEAD)
+    (lead,) = [c for c in got.claims if c["text"] == LEAD]
+    assert not lead["supported"] and not lead["shown"]  # the service says it, not the model
     cited = [c.text for c in got.citations]
     assert sorted(cited) == sorted([first, later])  # both kept: each supports its sentence
     marked, _ = mark_conflicts(got, retrieval)
