@@ -235,13 +235,16 @@ class AskResponse(BaseModel):
     )
     disputed: bool = Field(
         False,
-        description="The evidence reports conflicting figures for one quantity; the answer "
-        "says so and cites each side (`conflicts`).",
+        description="The evidence disagrees (conflicting figures for one quantity, a claim "
+        "and its denial, or an earlier report superseded by a later one); the answer says so "
+        "and cites each side (`conflicts`).",
     )
     conflicts: list[dict[str, Any]] | None = Field(
         None,
-        description='When `disputed`: `[{"quantity", "sides": [{"value", "citation", '
-        '"reports": [{"source", "sentence", "date"}]}]}]`, each side\'s reports by date.',
+        description='When `disputed`: `[{"kind", "quantity", "sides": [{"value", "citation", '
+        '"reports": [{"source", "sentence", "date"}]}]}]`, each side\'s reports by date; '
+        '`kind` is "figures", "denial" or "superseded" (whose sides also carry `report`: '
+        '"earlier" or "later").',
     )
     timings_ms: dict[str, float] = Field(default_factory=dict)
     claims: list[dict[str, Any]] | None = None
