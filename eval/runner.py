@@ -83,6 +83,10 @@ def evaluate_case(
         standalone_question=body.get("standalone_question"),
         answerability=body.get("answerability"),
         server_ms=(body.get("timings_ms") or {}).get("total"),
+        # kept so that a suite's disputes can be counted (none expected outside the
+        # corroboration suite: eval/README.md)
+        disputed=bool(body.get("disputed")),
+        conflict_kinds=[str(c.get("kind")) for c in body.get("conflicts") or []],
     )
     m = row["metrics"]
 
