@@ -171,39 +171,42 @@ def _carries(snap: CorpusSnapshot, source: str, later: int, status: re.Pattern[s
     return False
 
 
+def _statuses(text: str) -> tuple[list[re.Match[str] | None], list[re.Match[str] | None]]:
+    """Each of ``REVERSALS``' earlier and later statuses found in ``text`` (None: not)."""
+    return [e.search(text) for e, _ in REVERSALS], [lt.search(text) for _, lt in REVERSALS]
+
+
 def find_superseded(snap: CorpusSnapshot, positions: list[int]) -> Conflict | None:
     """The first earlier report among the sentences at ``positions`` that a later document
     supersedes: a reversed status, or a correction restating it (module docstring)."""
     dated = [p for p in positions if _day(snap, p)]
+    statuses = {p: _statuses(snap.sentences[p].text) for p in dated}
+    corrections: dict[str, list[tuple[int, re.Match[str]]]] = {}  # per later document
     for a in sorted(dated, key=lambda p: _date_key(snap, p)):
-        text_a, source_a = snap.sentences[a].text, snap.sentences[a].source
-        if _CORRECTION.search(text_a):
+        source_a, day_a = snap.sentences[a].source, _day(snap, a)
+        if _CORRECTION.search(snap.sentences[a].text):
             continue
-        for b in dated:
-            if _day(snap, b) <= _day(snap, a) or snap.sentences[b].source == source_a:
-                continue
-            text_b = snap.sentences[b].text
-            for earlier, later in REVERSALS:
-                was, now = earlier.search(text_a), later.search(text_b)
+        later = [b for b in dated if _day(snap, b) > day_a and snap.sentences[b].source != source_a]
+        was, now_a = statuses[a]
+        for b in later:
+            for i, now in enumerate(statuses[b][1]):
+                before = was[i]
                 if (
-                    was
-                    and now
-                    and not later.search(text_a)
-                    and _same_subject(snap, a, b, was.group(), now.group())
-                    and not _carries(snap, source_a, b, later)
+                    before is not None
+                    and now is not None
+                    and now_a[i] is None
+                    and _same_subject(snap, a, b, before.group(), now.group())
+                    and not _carries(snap, source_a, b, REVERSALS[i][1])
                 ):
                     return Conflict("", [Side(positions=[a]), Side(positions=[b])], "superseded")
-        later_docs = {
-            s for p in dated if _day(snap, p) > _day(snap, a) and (s := snap.sentences[p].source)
-        }
-        for source_b in sorted(later_docs - {source_a}):
-            lo, hi = snap.ranges.get(source_b, (0, 0))
-            for b in range(lo, hi):
-                marker = _CORRECTION.search(snap.sentences[b].text)
-                if (
-                    marker
-                    and _same_subject(snap, a, b, marker.group())
-                    and not _carries(snap, source_a, b, _CORRECTION)
+        for source_b in sorted({snap.sentences[b].source for b in later}):
+            if source_b not in corrections:
+                lo, hi = snap.ranges.get(source_b, (0, 0))
+                found = ((b, _CORRECTION.search(snap.sentences[b].text)) for b in range(lo, hi))
+                corrections[source_b] = [(b, m) for b, m in found if m]
+            for b, marker in corrections[source_b]:
+                if _same_subject(snap, a, b, marker.group()) and not _carries(
+                    snap, source_a, b, _CORRECTION
                 ):
                     return Conflict("", [Side(positions=[a]), Side(positions=[b])], "superseded")
     return None
