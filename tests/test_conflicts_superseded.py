@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from service.answering.conflicts import REVERSALS
+from service.answering.conflicts import REVERSALS, reverses
 from tests.conftest import Archive, article_text, served_archive
 
 ARRESTED = "Police arrested Ana Kos, the mayor of Velmora, on Tuesday over missing council funds."
@@ -164,3 +164,13 @@ def test_status_words_about_different_things_are_no_conflict(archive: TestClient
 )
 def test_status_reversals(earlier: str, later: str, reverses: bool) -> None:
     assert any(e.search(earlier) and lt.search(later) for e, lt in REVERSALS) is reverses
+
+
+def test_a_status_and_its_reversal_never_support_each_other(archive: TestClient) -> None:
+    """The release is not corroboration of the arrest, nor one claim with it."""
+    body = ask(archive, "Was Ana Kos, the mayor of Velmora, arrested?")
+    by_text = {c["text"]: c for c in body["citations"]}  # type: ignore[attr-defined]
+    supporters = {e["source"] for e in by_text[ARRESTED]["corroboration"]["independent"]}
+    assert "north-courier.txt" not in supporters
+    assert reverses(ARRESTED, RELEASED) and reverses(RELEASED, ARRESTED)
+    assert not reverses(ARRESTED, ARRESTED) and not reverses(LET_GO, DETAINED + " " + LET_GO)

@@ -176,6 +176,17 @@ def _statuses(text: str) -> tuple[list[re.Match[str] | None], list[re.Match[str]
     return [e.search(text) for e, _ in REVERSALS], [lt.search(text) for _, lt in REVERSALS]
 
 
+def reverses(a: str, b: str) -> bool:
+    """Whether one sentence reports a status the other reverses ("was arrested", "was
+    released"): two reports of different moments, never one claim, whatever their wording
+    shares."""
+    (ea, la), (eb, lb) = _statuses(a), _statuses(b)
+    return any(
+        (ea[i] and lb[i] and not la[i]) or (eb[i] and la[i] and not lb[i])
+        for i in range(len(REVERSALS))
+    )
+
+
 def find_superseded(snap: CorpusSnapshot, positions: list[int]) -> Conflict | None:
     """The first earlier report among the sentences at ``positions`` that a later document
     supersedes: a reversed status, or a correction restating it (module docstring)."""

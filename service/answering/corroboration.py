@@ -15,7 +15,9 @@ that **support** it are:
    HTML benchmark's pages by ``python -m bench.same_claim``: the lowest cosine at which at
    most 2 % of the pages' nearest other sentences pass; never on the seed articles or an
    eval case), unless it gives another figure for a quantity the cited sentence counts
-   (``language.quantities.disagree``: "nine died" does not support "12 were killed").
+   (``language.quantities.disagree``: "nine died" does not support "12 were killed") or
+   reverses a status it reports (``conflicts.reverses``: "was released" does not support
+   "was arrested").
 
 Only documents the request admits count (its filter, ``as_of``). Among them,
 ``corroboration`` counts distinct **clusters** (story clusters: copies of one story are one
@@ -33,6 +35,7 @@ from dataclasses import replace
 import numpy as np
 
 from service.answering.base import Citation
+from service.answering.conflicts import reverses
 from service.index.corpus import CorpusSnapshot
 from service.language.quantities import disagree
 from service.retrieval.hybrid import Retrieval
@@ -75,7 +78,11 @@ def equivalents(retrieval: Retrieval, cited: list[int], threshold: float) -> lis
     return [
         p
         for p, ok in zip(pool, near.tolist(), strict=True)
-        if ok and not any(disagree(snap.sentences[p].text, t) for t in texts)
+        if ok
+        and not any(
+            disagree(snap.sentences[p].text, t) or reverses(snap.sentences[p].text, t)
+            for t in texts
+        )
     ]
 
 
