@@ -351,3 +351,22 @@ def test_the_filtered_bm25_side_is_the_scope_s_best_whichever_side_it_reads(
         assert got == want, f
         assert fused_scores.max() == pytest.approx(float(scores.max()))
     assert sides == {True, False}  # both branches ran
+
+
+def test_a_filter_admitting_every_document_answers_as_no_filter_does(
+    client: TestClient, archive: Settings
+) -> None:
+    """Every document here is dated, so a range from 2000 admits the whole archive: its
+    scope is every sentence (built without a gather), and retrieval takes the unfiltered
+    path, so the evidence and the answer are the same as without the filter."""
+    embedder = make_embedder(archive.embedding, archive.llm)
+    store = IndexStore(make_client(archive), archive.chroma.collection, embedder.name)
+    snap = IndexState(store, 80.0, 60.0).snapshot()
+    scope = snap.catalog.scope(DocumentFilter(date_from=dt.date(2000, 1, 1)))
+    assert scope.whole and list(scope.positions) == list(range(len(snap.sentences)))
+    assert scope.mask.all()
+    part = snap.catalog.scope(DocumentFilter(date_from=dt.date(2024, 12, 4)))
+    assert not part.whole and 0 < len(part.positions) < len(snap.sentences)
+    plain, whole = ask(client), ask(client, date_from="2000-01-01")
+    assert whole["retrieved"] == plain["retrieved"]
+    assert (whole["answer"], whole["citations"]) == (plain["answer"], plain["citations"])

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -47,6 +48,24 @@ def test_the_reader_prefers_the_sentence_that_answers(reader: OnnxReader) -> Non
         probs = read(reader, question, list(range(len(snap.sentences))), snap)
         assert max(probs, key=probs.__getitem__) == answer, (question, probs)
         assert 0 < probs[answer] <= 1
+
+
+def test_a_pair_scores_the_same_alone_or_batched_beside_longer_ones(reader: OnnxReader) -> None:
+    """Each batch is padded to its own longest pair and masked, so a candidate's probability
+    does not depend on which candidates it is read with, but for int8's dynamic activation
+    scale, set per batch (hundredths of a logit; padding every pair to the longest moved
+    them more)."""
+    question = "When will the Brindle bridge reopen?"
+    short = "The Brindle bridge reopens in May."
+    long = " ".join(["The council met again on Tuesday to discuss the budget."] * 6)
+
+    def prob(logits: np.ndarray) -> np.ndarray:
+        return np.asarray(1 / (1 + np.exp(-logits.astype(np.float64))))
+
+    alone = prob(reader.logits([(question, short), (question, long)]))
+    mixed = prob(reader.logits([(question, long)] * 5 + [(question, short)] * 3))
+    assert mixed[5] == pytest.approx(alone[0], abs=0.01)
+    assert mixed[0] == pytest.approx(prob(reader.logits([(question, long)]))[0], abs=0.01)
 
 
 def test_a_changed_or_missing_reader_file_stops_the_start(tmp_path: Path) -> None:

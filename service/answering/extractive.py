@@ -72,13 +72,14 @@ class ExtractiveAnswerer:
     def _same_fact(snap: CorpusSnapshot, a: int, b: int) -> bool:
         if snap.sentences[a].source == snap.sentences[b].source:
             return False
-        if _figures_differ(snap, a, b):
-            return False
         cos = float(np.dot(snap.vector(a), snap.vector(b)))
         speaker = snap.speakers[a]
-        return cos >= _SAME_FACT or (
+        close = cos >= _SAME_FACT or (
             speaker is not None and speaker == snap.speakers[b] and cos >= _SAME_STATEMENT
         )
+        # the cosine first: it rules out most pairs at a dot product's cost, and reading
+        # both sentences' figures costs ~1 ms a pair
+        return close and not _figures_differ(snap, a, b)
 
     def select(self, question: str, retrieval: Retrieval) -> tuple[list[Claim], str | None]:
         """The claims of the answer, best first, each with the sentences that state it."""

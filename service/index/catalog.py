@@ -93,9 +93,10 @@ class Scope:
     mask over every position for membership tests."""
 
     filter: DocumentFilter
-    documents: list[str]
+    docs: np.ndarray  # the admitted documents, as indices into ``Catalog.sources``
     positions: np.ndarray  # int64
     mask: np.ndarray  # bool, one per sentence position of the snapshot
+    whole: bool = False  # every document of the snapshot is admitted
 
     @property
     def empty(self) -> bool:
@@ -158,6 +159,11 @@ class Catalog:
         docs = self.admitted(f)
         starts, lengths = self.starts[docs], self.ends[docs] - self.starts[docs]
         total = int(lengths.sum())
+        if len(docs) == len(self.sources) and total == self.sentences:
+            # every document, so every sentence (documents' ranges do not overlap): no
+            # gather over millions of positions at 100k articles
+            positions = np.arange(total, dtype=np.int64)
+            return Scope(f, docs, positions, np.ones(total, dtype=bool), whole=True)
         # every range starts[j] : starts[j] + lengths[j], in one gather (no Python loop)
         offsets = np.arange(total, dtype=np.int64) - np.repeat(
             np.cumsum(lengths) - lengths, lengths
@@ -165,7 +171,7 @@ class Catalog:
         positions = np.repeat(starts, lengths) + offsets
         mask = np.zeros(self.sentences, dtype=bool)
         mask[positions] = True
-        return Scope(f, [self.sources[i] for i in docs], positions, mask)
+        return Scope(f, docs, positions, mask, whole=len(docs) == len(self.sources))
 
     def _mark(self, docs: Iterable[int]) -> np.ndarray:
         out = np.zeros(len(self.sources), dtype=bool)

@@ -102,7 +102,11 @@ class HybridRetriever:
         qvec = self.embedder.embed([question])[0]
         if scope is not None and scope.empty:
             return Retrieval([], snap, qvec, Similarities(snap, qvec), {}, scope=scope)
-        cands = self.candidates(question, qvec, snap, depth, scope)
+        # A filter that admits every document (a date range spanning the archive) ranks as
+        # no filter does, and costs what no filter costs.
+        cands = self.candidates(
+            question, qvec, snap, depth, None if scope is not None and scope.whole else scope
+        )
         sims = Similarities(snap, qvec)
         fused = self.fuse(cands, sims, snap)
         pool = candidate_pool(question, fused.scores, snap, sims.__getitem__, POOL_LIMIT, scope)

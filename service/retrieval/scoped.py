@@ -48,8 +48,6 @@ def lexical_within(hits: LexicalHits, scope: Scope, n: int) -> tuple[list[int], 
         values = np.asarray(hits[positions], dtype=np.float32)
     reached = values > 0
     positions, values = positions[reached], values[reached]
-    order = positions.argsort(kind="stable")  # ties by position, whichever side read
-    positions, values = positions[order], values[order]
-    best = top_n(values, n)
+    best = top_n(values, n, keys=positions)  # ties by position, whichever side read
     top = [int(p) for p in positions[best]]
     return top, ScopedLexical(hits, float(values.max()) if len(values) else 0.0, len(values))

@@ -33,6 +33,18 @@ def test_top_n_is_a_stable_sort_cut_at_n(seed: int) -> None:
         assert list(top_n(scores, n)) == _sorted_top(scores, n)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_top_n_with_keys_breaks_ties_by_the_smaller_key(seed: int) -> None:
+    """Scores held in any order (carriers grouped by text), ties by sentence position: the
+    same as a full sort by (score desc, key asc)."""
+    rng = np.random.default_rng(seed)
+    scores = rng.choice([0.5, 1.5, 2.25, 3.0], size=3000).astype(np.float32)
+    keys = rng.permutation(10_000)[:3000]
+    for n in (1, 9, 200, 2999, 3000, 4000):
+        want = [int(i) for i in np.lexsort((keys, -scores))[:n]]
+        assert list(top_n(scores, n, keys=keys)) == want
+
+
 def test_top_n_of_nothing() -> None:
     assert len(top_n(np.zeros(0, dtype=np.float32), 5)) == 0
     assert len(top_n(np.ones(3, dtype=np.float32), 0)) == 0
