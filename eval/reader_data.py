@@ -9,7 +9,10 @@ so the reader is trained on the units it will be asked to score.
 A sentence is a positive when it overlaps a gold answer span of an answerable question;
 every other sentence of the paragraph is a negative, and so is every sentence of an
 unanswerable question's paragraph (SQuAD 2.0 writes those questions against the paragraph
-to look answerable: they are the hard negatives the answerability score needs). At
+to look answerable: they are the hard negatives the answerability score needs). The
+hardest of them is the sentence holding the question's *plausible answer* (the span a
+SQuAD annotator marked as what a careless reader would answer): ``plausible=True`` always
+takes it (not the shipped model's setting; eval/README.md). At
 ``/ask`` the reader ranks sentences retrieved from the whole corpus, so negatives also come
 from the article's other paragraphs, those sharing the most words with the question first
 (a reader trained on its own paragraph only ranked the gold sentence first among the
@@ -21,9 +24,10 @@ from __future__ import annotations
 import json
 import random
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from service.language.sentences import segment
 
@@ -37,6 +41,7 @@ class Question:
     positives: frozenset[int]  # indices into ``candidates``; empty: unanswerable
     elsewhere: tuple[str, ...] = ()  # the sentences of the article's other paragraphs
     answers: tuple[str, ...] = ()  # the gold answer texts
+    plausible: frozenset[int] = frozenset()  # unanswerable: sentences of a plausible answer
 
 
 def _sentences(context: str) -> list[tuple[int, int, str]]:
@@ -60,16 +65,11 @@ def load_questions(path: Path) -> list[Question]:
             candidates = [t for _, _, t in spans]
             elsewhere = tuple(t for m, p in enumerate(paragraphs) if m != n for _, _, t in p)
             for qa in para["qas"]:
-                positives: set[int] = set()
-                if not qa.get("is_impossible"):
-                    for ans in qa["answers"]:
-                        begin = int(ans["answer_start"])
-                        end = begin + len(ans["text"])
-                        positives |= {
-                            i for i, (s, e, _) in enumerate(spans) if s < end and begin < e
-                        }
-                    if not positives:
-                        continue  # an answer the splitter cannot place: nothing to learn
+                impossible = bool(qa.get("is_impossible"))
+                positives = set() if impossible else _holding(spans, qa["answers"])
+                if not impossible and not positives:
+                    continue  # an answer the splitter cannot place: nothing to learn
+                plausible = _holding(spans, qa.get("plausible_answers", ())) if impossible else ()
                 questions.append(
                     Question(
                         qid=qa["id"],
@@ -79,9 +79,20 @@ def load_questions(path: Path) -> list[Question]:
                         positives=frozenset(positives),
                         elsewhere=elsewhere,
                         answers=tuple(a["text"] for a in qa["answers"]),
+                        plausible=frozenset(plausible),
                     )
                 )
     return questions
+
+
+def _holding(spans: list[tuple[int, int, str]], answers: Iterable[Mapping[str, Any]]) -> set[int]:
+    """Indices of the sentences that overlap one of ``answers``' character spans."""
+    held: set[int] = set()
+    for ans in answers:
+        begin = int(ans["answer_start"])
+        end = begin + len(ans["text"])
+        held |= {i for i, (s, e, _) in enumerate(spans) if s < end and begin < e}
+    return held
 
 
 _WORD = re.compile(r"\w+")
@@ -93,13 +104,18 @@ def _overlap(question: str, text: str) -> int:
 
 
 def training_pairs(
-    questions: Sequence[Question], negatives: int, seed: int, cross: int = 0
+    questions: Sequence[Question],
+    negatives: int,
+    seed: int,
+    cross: int = 0,
+    plausible: bool = False,
 ) -> list[tuple[str, str, float]]:
     """Per question: its first answering sentence, and ``negatives`` other sentences of its
-    paragraph, the half with the most question words first (hard negatives), the rest drawn
-    at random; and ``cross`` sentences of the article's other paragraphs with the most
-    question words (ties: the earlier sentence) that hold none of its answers (SQuAD
-    articles repeat facts: such a sentence may answer too)."""
+    paragraph (one more when unanswerable): with ``plausible``, the sentences of a plausible
+    answer first; then those with the most question words (hard negatives) up to half,
+    the rest drawn at random; and ``cross`` sentences of the article's other paragraphs with
+    the most question words (ties: the earlier sentence) that hold none of its answers
+    (SQuAD articles repeat facts: such a sentence may answer too)."""
     rng = random.Random(seed)
     pairs: list[tuple[str, str, float]] = []
     for q in questions:
@@ -119,8 +135,12 @@ def training_pairs(
             pairs.append((q.question, q.candidates[pos[0]], 1.0))
         others = [i for i in range(len(q.candidates)) if i not in q.positives]
         want = negatives + (0 if pos else 1)
-        hard = sorted(others, key=lambda i: -_overlap(q.question, q.candidates[i]))
-        chosen = hard[: (want + 1) // 2]
+        sure = sorted(q.plausible) if plausible else []
+        hard = sure + sorted(
+            (i for i in others if i not in sure),
+            key=lambda i: -_overlap(q.question, q.candidates[i]),
+        )
+        chosen = hard[: max(len(sure), (want + 1) // 2)]
         rest = [i for i in others if i not in chosen]
         chosen += rng.sample(rest, min(len(rest), want - len(chosen)))
         pairs += [(q.question, q.candidates[i], 0.0) for i in chosen]

@@ -56,6 +56,9 @@ class TrainConfig:
     max_tokens: int = 128
     negatives: int = 3
     cross_negatives: int = 1  # hardest sentence of the article's other paragraphs
+    # Unanswerable: always take the sentence of a plausible answer as a negative. Off by
+    # default: the shipped model was trained without it (eval/README.md: the run with it).
+    plausible_negatives: bool = False
     seed: int = 13
     threads: int = 2
     limit_questions: int | None = None  # train on the first N questions (tests)
@@ -115,7 +118,9 @@ def train(cfg: TrainConfig, flags: Sequence[str] = ()) -> dict[str, object]:
     questions = load_questions(cfg.train_file)
     if cfg.limit_questions is not None:
         questions = questions[: cfg.limit_questions]
-    pairs = training_pairs(questions, cfg.negatives, cfg.seed, cfg.cross_negatives)
+    pairs = training_pairs(
+        questions, cfg.negatives, cfg.seed, cfg.cross_negatives, cfg.plausible_negatives
+    )
     lengths = [len(q) + len(c) for q, c, _ in pairs]
     rng = random.Random(cfg.seed)
     steps_per_epoch = math.ceil(len(pairs) / cfg.batch_size)

@@ -38,6 +38,16 @@ def _squad(tmp_path: Path) -> Path:
                                 "is_impossible": True,
                                 "answers": [],
                             },
+                            {
+                                "id": "q3",
+                                "question": "Which firm built the bridge residents filed "
+                                "complaints about?",
+                                "is_impossible": True,
+                                "answers": [],
+                                "plausible_answers": [
+                                    {"text": "Dorman Long", "answer_start": context.index("Dorman")}
+                                ],
+                            },
                         ],
                     },
                     {
@@ -56,7 +66,7 @@ def _squad(tmp_path: Path) -> Path:
 
 
 def test_questions_label_the_sentence_holding_the_answer_and_none_when_unanswerable(tmp_path):
-    answerable, impossible = load_questions(_squad(tmp_path))
+    answerable, impossible, _ = load_questions(_squad(tmp_path))
     assert len(answerable.candidates) == 3
     assert answerable.positives == frozenset({2})
     assert answerable.candidates[2].startswith("Some 500 residents filed complaints")
@@ -73,6 +83,19 @@ def test_training_pairs_take_one_positive_and_hard_negatives_first(tmp_path):
     assert len(impossible) == 2 and all(label == 0.0 for _, _, label in impossible)
     # "bridge" is the question's one long word in the first sentence: the hard negative
     assert impossible[0][1].startswith("The bridge opened")
+
+
+def test_plausible_negatives_take_the_sentence_of_a_plausible_answer_first(tmp_path):
+    *_, plausible = load_questions(_squad(tmp_path))
+    assert plausible.positives == frozenset() and plausible.plausible == frozenset({1})
+    pairs = training_pairs([plausible], negatives=1, seed=0, plausible=True)
+    # By question words alone the hard negative would be the complaints sentence (4 shared
+    # words against 1): the plausible answer's sentence takes the hard place first.
+    assert pairs[0] == (plausible.question, "It was built by Dorman Long.", 0.0)
+    assert len(pairs) == 2 and all(label == 0.0 for *_, label in pairs)
+    # Off (the shipped model's setting), the hard place goes by question words.
+    off = training_pairs([plausible], negatives=1, seed=0)
+    assert off[0][1].startswith("Some 500 residents")
 
 
 def test_cross_negatives_come_from_other_paragraphs_and_never_hold_the_answer(tmp_path):
