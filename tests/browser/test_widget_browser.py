@@ -240,7 +240,7 @@ def test_citation_card_links_the_original_page_at_the_sentence(
     news.wait_for_function("() => scrollY > 0", timeout=10_000)  # the page starts far above
     start = " ".join(citation["text"].split()[:4])
     box = news.evaluate(
-        "(start) => { const p = [...document.querySelectorAll('article p')]"
+        "(start) => { const p = [...document.querySelectorAll('article h1, article p')]"
         ".find(e => e.textContent.includes(start)); if (!p) return null;"
         " const r = p.getBoundingClientRect();"
         " return {top: r.top, bottom: r.bottom, height: innerHeight}; }",
