@@ -237,15 +237,14 @@ def two_reversals(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClie
         yield client
 
 
-def marked(client: TestClient, question: str) -> Answer:
+def marked(client: TestClient, question: str, leaving_out: str = "") -> Answer:
     """``mark_conflicts`` on an answer citing nothing, with every sentence of the archive
-    as evidence (the reader's probability 1 for each): the rule alone, whatever a question
-    retrieves."""
+    but those of text ``leaving_out`` as evidence (the reader's probability 1 for each):
+    the rule alone, whatever a question retrieves."""
     container: Container = client.app.state.container  # type: ignore[attr-defined]
     retrieval = container.retriever().retrieve(question)
-    everything: Retrieval = replace(
-        retrieval, reading=dict.fromkeys(range(len(retrieval.snapshot.sentences)), 1.0)
-    )
+    read = [p for p, s in enumerate(retrieval.snapshot.sentences) if s.text != leaving_out]
+    everything: Retrieval = replace(retrieval, reading=dict.fromkeys(read, 1.0))
     result, _ = mark_conflicts(Answer("", False, [], "extractive"), everything)
     return result
 
@@ -291,6 +290,17 @@ def test_copies_of_either_report_join_its_side_and_are_not_said_again(
         "coast-radio.txt",
     }
     assert len(result.citations) == 4  # each side's first report, once
+
+
+def test_a_reversal_and_a_correction_in_one_evidence_set_are_both_said(
+    archive: TestClient,
+) -> None:
+    """The correction note is no evidence sentence (it is found in its document), and the
+    arrest's reversal is found beside it: two conflicts."""
+    result = marked(archive, "What happened in Velmora and Harlow?", leaving_out=CORRECTED)
+    by_id = {c.id: c.text for c in result.citations}
+    pairs = {tuple(by_id[side["citation"]] for side in sides(c)) for c in result.conflicts}
+    assert pairs == {(ARRESTED, RELEASED), (CLOSES, CORRECTED)}
 
 
 def test_no_more_reversals_are_said_than_the_cap(

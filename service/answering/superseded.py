@@ -178,14 +178,13 @@ def find(snap: CorpusSnapshot, positions: list[int]) -> list[Superseding]:
     of either report, another outlet's report of the same release) joins that conflict's
     side, by date, instead of being said again."""
     out: list[Superseding] = []
-    text = {p: snap.sentences[p].text for p in positions}
-    for a, b in _superseded_pairs(snap, positions):
+
+    def texts(ps: list[int]) -> set[str]:
+        return {snap.sentences[p].text for p in ps}
+
+    for a, b in _superseded_pairs(snap, positions):  # a correction's b may be no evidence
         same = next(
-            (
-                c
-                for c in out
-                if text[a] in {text[p] for p in c.earlier} or text[b] in {text[p] for p in c.later}
-            ),
+            (c for c in out if texts([a]) <= texts(c.earlier) or texts([b]) <= texts(c.later)),
             None,
         )
         if same is None:
