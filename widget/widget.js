@@ -25,6 +25,17 @@
   // The service's limits on history (settings.answer.max_history_*): stay inside them.
   var MAX_HISTORY_TURNS = 20;
   var MAX_HISTORY_CHARS = 4000;
+  // What a disputed answer's label says, per kind of conflict (the response's
+  // conflicts[].kind), and its tooltip; and the words for a superseded side's ``report``.
+  var CONFLICT_LABELS = {
+    figures: ['Sources give different figures',
+      'The articles report different figures for one quantity; the answer cites each side.'],
+    denial: ['A claim and its denial',
+      'One article states a claim that another denies; the answer cites both.'],
+    superseded: ['An earlier report was superseded',
+      'A later report reverses or corrects an earlier one; the answer cites both.'],
+  };
+  var REPORT_ROLES = { earlier: 'Earlier report', later: 'Later report' };
   var DEFAULTS = {
     apiUrl: '',
     apiKey: '',
@@ -175,7 +186,12 @@
     '.refused .text{font-style:italic}',
     '.label{display:inline-block;margin-bottom:6px;padding:2px 8px;border-radius:999px;',
     'background:#e5e7eb;color:#374151;font-size:12px;font-weight:600;font-style:normal}',
+    '.disputes{display:flex;flex-direction:column;align-items:flex-start;gap:4px;margin-bottom:6px}',
+    '.disputes .label{margin-bottom:0}',
     '.label.disputed{background:#fef3c7;color:#92400e}',
+    '.label.denial{background:#fee2e2;color:#991b1b}',
+    '.label.superseded{background:#e0e7ff;color:#3730a3}',
+    '.order{display:flex;flex-wrap:wrap;align-items:center;gap:2px 4px;font-size:12px;color:var(--mut)}',
     '.error .bubble{background:#fef2f2;border:1px solid #fecaca;color:#991b1b}',
     '.retry{margin-top:8px;padding:5px 12px;border-radius:8px;background:#991b1b;color:#fff;',
     'font-size:13px;font-weight:600}',
@@ -241,6 +257,10 @@
     if (cls) node.className = cls;
     if (text != null) node.textContent = String(text);
     return node;
+  }
+
+  function has(table, key) {
+    return typeof key === 'string' && Object.prototype.hasOwnProperty.call(table, key);
   }
 
   function truthy(v) {
@@ -773,13 +793,10 @@
       bubble.appendChild(el('p', 'text', turn.content));
       return;
     }
-    if (turn.disputed) {
-      // the evidence reports conflicting figures: the answer names each side, cited
-      var label = bubble.appendChild(el('span', 'label disputed', 'Sources disagree'));
-      label.title = 'The articles report different figures; the answer cites each side.';
-    }
     var byId = {};
     (turn.citations || []).forEach(function (c) { byId[c.id] = c; });
+    // the evidence disagrees: the answer names each side, cited; a label says which kind
+    if (turn.disputed) bubble.appendChild(this.disputeLabels(turn.conflicts, byId));
     var p = el('p', 'text');
     var re = /\[(\d+)\]/g;
     var last = 0;
@@ -795,6 +812,43 @@
     if (last < text.length) p.appendChild(document.createTextNode(text.slice(last)));
     bubble.appendChild(p);
     if (turn.citations && turn.citations.length) bubble.appendChild(this.sourcesList(turn.citations));
+  };
+
+  // One label per kind of conflict in the answer (the response's ``conflicts``), in words,
+  // not only colour; a superseded report's sides are marked earlier and later, each with
+  // its citation. A turn stored without ``conflicts`` (an older service) gets the plain one.
+  Widget.prototype.disputeLabels = function (conflicts, byId) {
+    var box = el('div', 'disputes');
+    var kinds = [];
+    var list = Array.isArray(conflicts) ? conflicts : [];
+    list.forEach(function (c) {
+      if (c && has(CONFLICT_LABELS, c.kind) && kinds.indexOf(c.kind) < 0) kinds.push(c.kind);
+    });
+    if (!kinds.length) {
+      var plain = box.appendChild(el('span', 'label disputed', 'Sources disagree'));
+      plain.title = 'The articles disagree; the answer cites each side.';
+      return box;
+    }
+    var self = this;
+    kinds.forEach(function (kind) {
+      var label = box.appendChild(
+        el('span', 'label disputed ' + kind, CONFLICT_LABELS[kind][0]));
+      label.setAttribute('data-kind', kind);
+      label.title = CONFLICT_LABELS[kind][1];
+      if (kind !== 'superseded') return;
+      list.forEach(function (c) {
+        if (!c || c.kind !== kind || !Array.isArray(c.sides)) return;
+        var order = box.appendChild(el('span', 'order'));
+        c.sides.forEach(function (side, i) {
+          if (i) order.appendChild(el('span', '', '→')).setAttribute('aria-hidden', 'true');
+          var role = side && has(REPORT_ROLES, side.report) ? REPORT_ROLES[side.report] : '';
+          if (role) order.appendChild(el('span', 'role', role));
+          var cite = side && byId[side.citation];
+          if (cite) order.appendChild(self.citeButton(cite, String(cite.id), 'cite'));
+        });
+      });
+    });
+    return box;
   };
 
   Widget.prototype.citeButton = function (c, label, cls) {
@@ -1107,6 +1161,7 @@
           content: final.answer,
           refused: !!final.refused,
           disputed: final.disputed === true,
+          conflicts: Array.isArray(final.conflicts) ? final.conflicts : [],
           citations: Array.isArray(final.citations) ? final.citations : [],
         };
         self.turns.push({ role: 'user', content: question }, turn);

@@ -24,19 +24,9 @@ it, and is no conflict. Both thresholds were set on the corroboration suite's tu
 and the home dev set's false alarms (none at these values), and are reported on its
 holdout half.
 
-An **earlier report superseded by a later one** without a figure (``find_superseded``):
-two documents of different days, about the same thing (at least ``SAME_SUBJECT`` of the
-shorter one's content terms, and two or more, are the other's, the status words aside, and
-their vectors' cosine is at least ``SAME_CLAIM``), where the later either reverses a status
-the earlier reported (``REVERSALS``: arrested → released, missing → found, opened →
-closed, will / planned → cancelled, ...) or carries a correction marker
-(``_CORRECTION``: "corrected", "an earlier version of this article", "updated:", "no
-longer", ...) while restating the earlier claim. The later document's correction may be
-any of its sentences, not only an evidence one: a note at the end of an updated article is
-rarely what a question retrieves. Never within one document, nor when the earlier
-document itself carries the later status (an article and its copy that both tell the
-arrest and the release dispute nothing). The sides: the earlier report, then the later
-one, each with its date.
+An **earlier report superseded by a later one** without a figure is the rule of
+``superseded`` (its status reversals, correction markers and thresholds); this module
+says and cites its pairs like the others'.
 
 In llm mode the same check runs on the model's evidence after the answer is verified, so
 both sides are cited whatever the model wrote (the prompt asks it to cite each side too).
@@ -49,6 +39,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from service.answering import superseded
 from service.answering.base import Answer, Citation
 from service.answering.copies import fold
 from service.answering.provenance import day_of
@@ -64,35 +55,6 @@ SAME_CLAIM = 0.5  # cosine of a claim and its denial
 _DENIAL = re.compile(
     r"\b(?:den(?:y|ies|ied|ying)|reject(?:s|ed|ing)?|refut(?:e|es|ed|ing)|"
     r"dismiss(?:es|ed|ing)?|rebut(?:s|ted|ting)?|contradict(?:s|ed|ing)?)\b",
-    re.IGNORECASE,
-)
-SAME_SUBJECT = 0.5  # share of the shorter sentence's content terms the other one has
-# A status and the later status that reverses it: (earlier, later), as regular expressions
-# over a sentence. General English news vocabulary (custody, people missing, places and
-# services open or shut, plans, suspensions, charges, posts), not fitted to any eval case.
-REVERSALS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = tuple(
-    (
-        re.compile(rf"\b(?:{earlier})\b", re.IGNORECASE),
-        re.compile(rf"\b(?:{later})\b", re.IGNORECASE),
-    )
-    for earlier, later in (
-        (r"arrested|detained|in custody|jailed|held hostage", r"released|freed|acquitted"),
-        (r"missing|disappeared", r"found (?:dead|alive|safe)|rescued|located"),
-        (r"opened|is open|remains open", r"closed|shut(?: down)?"),
-        (r"closed|shut(?: down)?", r"reopened"),
-        (r"will|planned|scheduled|due to", r"cancell?ed|called off|postponed|scrapped"),
-        (r"suspended|halted", r"resumed|reinstated"),
-        (r"charged with", r"acquitted|cleared|charges (?:were |have been )?dropped"),
-        (r"appointed|elected|named as", r"resigned|dismissed|sacked|ousted|stepped down"),
-    )
-)
-# What a later version says when it corrects or updates an earlier report. General English
-# of newsrooms' correction and update notes, not fitted to any eval case.
-_CORRECTION = re.compile(
-    r"\b(?:corrected|correction|clarification|retract(?:s|ed|ion)|no longer|"
-    r"an earlier version of this (?:article|story|report)|"
-    r"(?:initially|originally) (?:reported|said|stated|announced)|"
-    r"(?:article|story|report) (?:has been|was) updated|updated:)(?![\w-])",
     re.IGNORECASE,
 )
 
@@ -136,90 +98,6 @@ def find_denial(snap: CorpusSnapshot, positions: list[int]) -> Conflict | None:
             shared = len(terms & snap.keys_of(texts[c])) / max(len(terms), 1)
             if shared >= RESTATES and float(np.dot(snap.vector(c), snap.vector(d))) >= SAME_CLAIM:
                 return Conflict("", [Side(positions=[c]), Side(positions=[d])], "denial")
-    return None
-
-
-def _day(snap: CorpusSnapshot, pos: int) -> str:
-    doc = snap.documents.get(snap.sentences[pos].source)
-    return (doc.date or "")[:10] if doc is not None else ""
-
-
-def _same_subject(snap: CorpusSnapshot, a: int, b: int, *aside: str) -> bool:
-    """Whether sentences ``a`` and ``b`` are about the same thing, the words ``aside``
-    (their status words, a correction marker) left out."""
-    drop = frozenset().union(*(snap.keys_of(w) for w in aside))
-    ka = snap.keys_of(snap.sentences[a].text) - drop
-    kb = snap.keys_of(snap.sentences[b].text) - drop
-    shared = len(ka & kb)
-    return (
-        shared >= 2
-        and shared / max(min(len(ka), len(kb)), 1) >= SAME_SUBJECT
-        and float(np.dot(snap.vector(a), snap.vector(b))) >= SAME_CLAIM
-    )
-
-
-def _carries(snap: CorpusSnapshot, source: str, later: int, status: re.Pattern[str]) -> bool:
-    """Whether document ``source`` itself reports what sentence ``later`` says: it carries
-    its text, or a sentence with the same ``status`` about the same thing."""
-    if any(snap.sentences[int(p)].source == source for p in snap.same_text(later)):
-        return True
-    lo, hi = snap.ranges.get(source, (0, 0))
-    for p in range(lo, hi):
-        found = status.search(snap.sentences[p].text)
-        if found and _same_subject(snap, p, later, found.group()):
-            return True
-    return False
-
-
-def _statuses(text: str) -> tuple[list[re.Match[str] | None], list[re.Match[str] | None]]:
-    """Each of ``REVERSALS``' earlier and later statuses found in ``text`` (None: not)."""
-    return [e.search(text) for e, _ in REVERSALS], [lt.search(text) for _, lt in REVERSALS]
-
-
-def reverses(a: str, b: str) -> bool:
-    """Whether one sentence reports a status the other reverses ("was arrested", "was
-    released"): two reports of different moments, never one claim, whatever their wording
-    shares."""
-    (ea, la), (eb, lb) = _statuses(a), _statuses(b)
-    return any(
-        (ea[i] and lb[i] and not la[i]) or (eb[i] and la[i] and not lb[i])
-        for i in range(len(REVERSALS))
-    )
-
-
-def find_superseded(snap: CorpusSnapshot, positions: list[int]) -> Conflict | None:
-    """The first earlier report among the sentences at ``positions`` that a later document
-    supersedes: a reversed status, or a correction restating it (module docstring)."""
-    dated = [p for p in positions if _day(snap, p)]
-    statuses = {p: _statuses(snap.sentences[p].text) for p in dated}
-    corrections: dict[str, list[tuple[int, re.Match[str]]]] = {}  # per later document
-    for a in sorted(dated, key=lambda p: _date_key(snap, p)):
-        source_a, day_a = snap.sentences[a].source, _day(snap, a)
-        if _CORRECTION.search(snap.sentences[a].text):
-            continue
-        later = [b for b in dated if _day(snap, b) > day_a and snap.sentences[b].source != source_a]
-        was, now_a = statuses[a]
-        for b in later:
-            for i, now in enumerate(statuses[b][1]):
-                before = was[i]
-                if (
-                    before is not None
-                    and now is not None
-                    and now_a[i] is None
-                    and _same_subject(snap, a, b, before.group(), now.group())
-                    and not _carries(snap, source_a, b, REVERSALS[i][1])
-                ):
-                    return Conflict("", [Side(positions=[a]), Side(positions=[b])], "superseded")
-        for source_b in sorted({snap.sentences[b].source for b in later}):
-            if source_b not in corrections:
-                lo, hi = snap.ranges.get(source_b, (0, 0))
-                found = ((b, _CORRECTION.search(snap.sentences[b].text)) for b in range(lo, hi))
-                corrections[source_b] = [(b, m) for b, m in found if m]
-            for b, marker in corrections[source_b]:
-                if _same_subject(snap, a, b, marker.group()) and not _carries(
-                    snap, source_a, b, _CORRECTION
-                ):
-                    return Conflict("", [Side(positions=[a]), Side(positions=[b])], "superseded")
     return None
 
 
@@ -299,10 +177,12 @@ def mark_conflicts(result: Answer, retrieval: Retrieval) -> tuple[Answer, str]:
     denial = find_denial(snap, read)
     if denial is not None:
         conflicts.append(denial)
-    superseded = find_superseded(snap, read)
     told = {p for c in conflicts for side in c.sides for p in side.positions}
-    if superseded is not None and not {p for s in superseded.sides for p in s.positions} <= told:
-        conflicts.append(superseded)
+    conflicts += [  # none whose reports a figure or denial conflict already says
+        Conflict("", [Side(positions=r.earlier), Side(positions=r.later)], "superseded")
+        for r in superseded.find(snap, read)
+        if not {*r.earlier, *r.later} <= told
+    ]
     if not conflicts:
         return result, ""
     citations = list(result.citations)

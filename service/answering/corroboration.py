@@ -16,7 +16,7 @@ that **support** it are:
    most 2 % of the pages' nearest other sentences pass; never on the seed articles or an
    eval case), unless it gives another figure for a quantity the cited sentence counts
    (``language.quantities.disagree``: "nine died" does not support "12 were killed") or
-   reverses a status it reports (``conflicts.reverses``: "was released" does not support
+   reverses a status it reports (``superseded.reverses``: "was released" does not support
    "was arrested").
 
 Only documents the request admits count (its filter, ``as_of``). Among them,
@@ -35,7 +35,7 @@ from dataclasses import replace
 import numpy as np
 
 from service.answering.base import Citation
-from service.answering.conflicts import reverses
+from service.answering.superseded import reverses
 from service.index.corpus import CorpusSnapshot
 from service.language.quantities import disagree
 from service.retrieval.hybrid import Retrieval

@@ -24,11 +24,11 @@ import numpy as np
 
 from service.answering.base import Answer, Question
 from service.answering.citations import CitationBook, with_markers
-from service.answering.conflicts import reverses
 from service.answering.copies import fold, story_of
 from service.answering.dated_claims import Drafted, newest_first
 from service.answering.facts import text_facts
 from service.answering.scorer import SentenceScorer
+from service.answering.superseded import reverses
 from service.index.corpus import CorpusSnapshot
 from service.language.keys import name_key
 from service.language.pronouns import SPEAKER_PRONOUN
@@ -49,7 +49,7 @@ def _figures_differ(snap: CorpusSnapshot, a: int, b: int) -> bool:
     """Two reports, not one fact: figures for one quantity that disagree ("12 killed",
     "nine died": ``quantities.disagree``), or both sentences giving figures and not the
     same ones (a story's versions say "27 cases", then "41 cases" in the same words), or a
-    status and its reversal ("arrested", "released": ``conflicts.reverses``)."""
+    status and its reversal ("arrested", "released": ``superseded.reverses``)."""
     ta, tb = snap.sentences[a].text, snap.sentences[b].text
     x, y = text_facts(ta, snap).numbers, text_facts(tb, snap).numbers
     return disagree(ta, tb) or (bool(x and y) and x != y) or reverses(ta, tb)

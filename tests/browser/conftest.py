@@ -35,6 +35,7 @@ from tests.feed_site import Page, Site, rss
 from tests.processes import stop
 
 from .helpers import (
+    DISPUTE_REPORTS,
     FIRE_REPORTS,
     NEWS_PAGE,
     NEWS_PATH,
@@ -148,14 +149,15 @@ def news_site() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def index_dir(tmp_path_factory: pytest.TempPathFactory, news_site: str) -> Path:
     """A data folder with the articles, the XSS document and a reprint of it (one story
-    of two copies), two reports of a fire that disagree on its toll, indexed by ``python
+    of two copies), two reports of a fire that disagree on its toll, a claim and its
+    denial, an arrest and a later report of the release, indexed by ``python
     -m ingest``, and the news site's page indexed from its feed."""
     tmp = tmp_path_factory.mktemp("newsqa-index")
     extra = tmp / "extra"
     extra.mkdir()
     (extra / XSS_SOURCE).write_text(XSS_DOCUMENT, encoding="utf-8")
     (extra / XSS_COPY).write_text(XSS_DOCUMENT, encoding="utf-8")
-    for name, text in FIRE_REPORTS.items():
+    for name, text in {**FIRE_REPORTS, **DISPUTE_REPORTS}.items():
         (extra / name).write_text(text, encoding="utf-8")
     index = tmp / "index"
     env = _service_env(index, _free_port())

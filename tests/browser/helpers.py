@@ -21,6 +21,25 @@ FIRE_REPORTS = {
     "the Tarvik ferry terminal, the regional police said. Investigators are looking at an "
     "electrical fault.\n",
 }
+# The other kinds of conflict, one question each: a union's claim and the company's
+# denial, and a mayor's arrest that another outlet reports two days later as a release
+# (dated by their header lines: a superseded report needs its documents' days).
+DENIAL_QUESTION = "Did the port company cut the night shift pay of its crane operators?"
+SUPERSEDED_QUESTION = "Was Ana Kos, the mayor of Velmora, arrested?"
+DISPUTE_REPORTS = {
+    "zz_dock_strike.txt": "date 2025-03-12 Dock strike\n\nThe dockers' union said the port "
+    "company had cut the night shift pay of its crane operators by a fifth. The company "
+    "denied that it had cut the night shift pay of its crane operators. Talks between the "
+    "two sides resume on Friday.\n",
+    "zz_velmora_post.txt": "date 2025-04-01 Mayor arrested\n\nPolice arrested Ana Kos, the "
+    "mayor of Velmora, on Tuesday over missing council funds. The council's auditors found "
+    "that 2 million euros had left its accounts. Her deputy will run the town hall in the "
+    "meantime.\n",
+    "zz_north_courier.txt": "date 2025-04-03 Kos released\n\nAna Kos, the mayor of Velmora, "
+    "was released without charge on Thursday, police said. Prosecutors said the "
+    "investigation into the council's accounts continues. She thanked her supporters "
+    "outside the police station.\n",
+}
 XSS_MARKUP = '<img src=x onerror="window.__xss=1">'
 XSS_DOCUMENT = f"""Harbour museum label misprinted
 

@@ -16,10 +16,12 @@ import httpx
 import pytest
 
 from .helpers import (
+    DENIAL_QUESTION,
     FIRE_QUESTION,
     NEWS_QUESTION,
     ROOT,
     ROOT_JS,
+    SUPERSEDED_QUESTION,
     XSS_COPY,
     XSS_MARKUP,
     XSS_SOURCE,
@@ -511,27 +513,65 @@ def test_citation_card_counts_independent_sources_and_lists_copies(
     save_artifact(page, "widget-card-corroboration.png")
 
 
+# What the widget's label says for each kind of conflict (widget.js ``CONFLICT_LABELS``).
+DISPUTE_LABELS = {
+    "figures": "Sources give different figures",
+    "denial": "A claim and its denial",
+    "superseded": "An earlier report was superseded",
+}
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        (FIRE_QUESTION, "figures"),
+        (DENIAL_QUESTION, "denial"),
+        (SUPERSEDED_QUESTION, "superseded"),
+    ],
+)
 def test_a_disputed_answer_says_so_and_cites_each_side(
-    page: Any, service_url: str, api: Any
+    page: Any, service_url: str, api: Any, question: str, kind: str
 ) -> None:
-    """Two reports disagree on the fire's toll: the answer is marked "Sources disagree"
-    and every side's citation is a marker in it."""
-    want = expected(api, FIRE_QUESTION)
+    """Reports that disagree (on the fire's toll; a claim and its denial; an arrest and the
+    later release): the answer carries a label in words for its kind of conflict, and
+    every side's citation is a marker in it; a superseded report's sides are marked
+    earlier and later, each with its citation, as the response's ``report`` says."""
+    want = expected(api, question)
     assert want["disputed"] is True, want
+    kinds = list(dict.fromkeys(c["kind"] for c in want["conflicts"]))
+    assert kind in kinds, want["conflicts"]
     sides = [s for c in want["conflicts"] for s in c["sides"]]
     assert len(sides) >= 2
     page.goto(f"{service_url}/demo")
     w = Widget(page)
     w.open()
-    reply = w.ask(FIRE_QUESTION)
-    assert reply.locator(".label.disputed").inner_text() == "Sources disagree"
+    reply = w.ask(question)
+    labels = reply.locator(".disputes .label.disputed")
+    assert labels.all_inner_texts() == [DISPUTE_LABELS[k] for k in kinds]
+    assert [labels.nth(i).get_attribute("data-kind") for i in range(len(kinds))] == kinds
     by_id = {c["id"]: c for c in want["citations"]}
+
+    def cite_label(n: int) -> str:
+        c = by_id[n]
+        return f"Source {c['id']}: {c['source']}, sentence {c['sentence']}"
+
     for side in sides:
-        c = by_id[side["citation"]]
-        label = f"Source {c['id']}: {c['source']}, sentence {c['sentence']}"
+        label = cite_label(side["citation"])
         assert reply.locator(f'.text .cite[aria-label="{label}"]').count() >= 1, side
+    superseded = [c for c in want["conflicts"] if c["kind"] == "superseded"]
+    orders = reply.locator(".disputes .order")
+    assert orders.count() == len(superseded)
+    for i, conflict in enumerate(superseded):
+        order = orders.nth(i)
+        roles = [s["report"] for s in conflict["sides"]]
+        assert roles == ["earlier", "later"], conflict
+        assert order.locator(".role").all_inner_texts() == ["Earlier report", "Later report"]
+        assert [
+            order.locator(".cite").nth(j).get_attribute("aria-label")
+            for j in range(len(conflict["sides"]))
+        ] == [cite_label(s["citation"]) for s in conflict["sides"]]
     assert w.answer_text(reply) == marker_text(want["answer"], set(by_id))
-    save_artifact(page, "widget-disputed-answer.png")
+    save_artifact(page, f"widget-disputed-{kind}.png")
 
 
 def test_errors_are_shown_in_words_with_a_retry(page: Any, service_url: str) -> None:
