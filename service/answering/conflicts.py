@@ -50,7 +50,9 @@ from service.retrieval.hybrid import Retrieval
 _READER_SHARE = 0.5
 _FIGURE_LABELS = frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"})
 RESTATES = 0.5  # share of a denial's content terms (its verb aside) that the claim has
-SAME_CLAIM = 0.5  # cosine of a claim and its denial
+# Cosine of a claim and its denial: the one same-claim threshold, kept with the
+# superseded rule below this module (which cannot import it back).
+SAME_CLAIM = superseded.SAME_COSINE
 # Verbs of denial, every inflection.
 _DENIAL = re.compile(
     r"\b(?:den(?:y|ies|ied|ying)|reject(?:s|ed|ing)?|refut(?:e|es|ed|ing)|"

@@ -33,8 +33,8 @@ from service.index.corpus import CorpusSnapshot
 # one thing; more than a few reversals in its evidence are mostly beside the question.
 MAX_SUPERSEDED = 3
 SAME_SUBJECT = 0.5  # share of the shorter sentence's content terms the other one has
-# Cosine of the two reports' vectors; the value of the denial's ``conflicts.SAME_CLAIM``,
-# set with it on the corroboration suite's tuning half.
+# Cosine of the two reports' vectors, set on the corroboration suite's tuning half; the
+# denial rule's ``conflicts.SAME_CLAIM`` is this one value too.
 SAME_COSINE = 0.5
 # A status and the later status that reverses it: (earlier, later), as regular expressions
 # over a sentence. General English news vocabulary (custody, people missing, places and
